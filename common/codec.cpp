@@ -1,0 +1,79 @@
+#include "codec.hpp"
+
+namespace chatbus {
+
+msgpack::unpack_limit network_unpack_limit() {
+    // array, map, str, bin, ext, depth
+    return msgpack::unpack_limit(1024, 1024, 65536, 65536, 1024, 16);
+}
+
+std::string room_topic(std::string_view room) {
+    std::string t(kRoomTopicPrefix);
+    t.append(room);
+    t.push_back('\0');
+    return t;
+}
+
+std::string sync_topic(std::string_view nonce) {
+    std::string t(kSyncTopicPrefix);
+    t.append(nonce);
+    t.push_back('\0');
+    return t;
+}
+
+Status decode(std::string_view frame, Decoded& out) {
+    if (frame.size() < kHeaderSize || frame[0] != kSignature0 || frame[1] != kSignature1) {
+        return Status::bad_request;
+    }
+    if (static_cast<std::uint8_t>(frame[2]) != kProtocolVersion) return Status::bad_version;
+    auto type = msg_type_from_wire(static_cast<std::uint8_t>(frame[3]));
+    if (!type) return Status::unknown_type;
+    out.type = *type;
+    try {
+        std::size_t off = 0;
+        out.body = msgpack::unpack(frame.data() + kHeaderSize, frame.size() - kHeaderSize, off, nullptr,
+                                   nullptr, network_unpack_limit());
+        // Trailing bytes after the map mean the frame is not what it claims to be.
+        if (off != frame.size() - kHeaderSize) return Status::bad_request;
+    } catch (...) {
+        return Status::bad_request;
+    }
+    if (out.body.get().type != msgpack::type::MAP) return Status::bad_request;
+    return Status::ok;
+}
+
+Status decode_topic_frame(std::string_view frame, Decoded& out) {
+    auto z = frame.find('\0');
+    if (z == std::string_view::npos) return Status::bad_request;
+    return decode(frame.substr(z + 1), out);
+}
+
+namespace {
+
+const msgpack::object* find_field(const Decoded& d, std::string_view key) noexcept {
+    const msgpack::object& o = d.body.get();
+    if (o.type != msgpack::type::MAP) return nullptr;
+    for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
+        const auto& kv = o.via.map.ptr[i];
+        if (kv.key.type == msgpack::type::STR &&
+            std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == key) {
+            return &kv.val;
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+std::uint64_t peek_rid(const Decoded& d) noexcept {
+    const auto* v = find_field(d, "rid");
+    return v && v->type == msgpack::type::POSITIVE_INTEGER ? v->via.u64 : 0;
+}
+
+std::string peek_string(const Decoded& d, std::string_view key) noexcept {
+    const auto* v = find_field(d, key);
+    if (!v || v->type != msgpack::type::STR) return {};
+    return std::string(v->via.str.ptr, v->via.str.size);
+}
+
+}  // namespace chatbus

@@ -1,0 +1,94 @@
+#pragma once
+// Frame codec: 4-byte header ('C' 'B' version type) + one msgpack map. Decoding never throws: every failure
+// on network bytes becomes a Status the caller can answer with.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "msg_type.hpp"
+#include "msgpack_config.hpp"
+#include "status.hpp"
+
+namespace chatbus {
+
+inline constexpr char kSignature0 = 'C';
+inline constexpr char kSignature1 = 'B';
+inline constexpr std::uint8_t kProtocolVersion = 1;
+inline constexpr std::size_t kHeaderSize = 4;
+inline constexpr std::string_view kRoomTopicPrefix = "room/";
+inline constexpr std::string_view kSyncTopicPrefix = "sync/";
+
+// The unpack limits applied to every body read from the network (docs/protocol.md, "Decoding rules").
+msgpack::unpack_limit network_unpack_limit();
+
+struct Decoded {
+    MsgType type{};
+    msgpack::object_handle body;
+};
+
+// Appends the header and the msgpack body of `msg` to `out`.
+template <class T>
+void encode_into(std::string& out, const T& msg) {
+    out.push_back(kSignature0);
+    out.push_back(kSignature1);
+    out.push_back(static_cast<char>(kProtocolVersion));
+    out.push_back(static_cast<char>(T::kType));
+    struct Writer {
+        std::string& s;
+        void write(const char* p, std::size_t n) { s.append(p, n); }
+    } w{out};
+    msgpack::pack(w, msg);
+}
+
+template <class T>
+std::string encode(const T& msg) {
+    std::string out;
+    encode_into(out, msg);
+    return out;
+}
+
+// Topic of a room's events, with its terminating zero byte.
+std::string room_topic(std::string_view room);
+std::string sync_topic(std::string_view nonce);
+
+// An event frame: topic, then the encoded message.
+template <class T>
+std::string encode_with_topic(std::string_view topic, const T& msg) {
+    std::string out(topic);
+    encode_into(out, msg);
+    return out;
+}
+
+// Checks the header and unpacks the body (with limits). On error `out` is unusable.
+Status decode(std::string_view frame, Decoded& out);
+
+// Skips a topic (everything up to and including the first zero byte), then decodes.
+Status decode_topic_frame(std::string_view frame, Decoded& out);
+
+// Converts a decoded body to T; wrong types give bad_request, a different type code gives unknown_type.
+template <class T>
+Status body_as(const Decoded& d, T& out) noexcept {
+    if (d.type != T::kType) return Status::unknown_type;
+    try {
+        if (d.body.get().type != msgpack::type::MAP) return Status::bad_request;
+        d.body.get().convert(out);
+        return Status::ok;
+    } catch (...) {
+        return Status::bad_request;
+    }
+}
+
+// Best effort: the `rid` field of a decoded body, or 0.
+std::uint64_t peek_rid(const Decoded& d) noexcept;
+// Best effort: a string field of a decoded body, or empty.
+std::string peek_string(const Decoded& d, std::string_view key) noexcept;
+
+// Decodes and converts in one step (for replies and notifications a client expects).
+template <class T>
+Status decode_as(std::string_view frame, T& out) noexcept {
+    Decoded d;
+    if (Status s = decode(frame, d); s != Status::ok) return s;
+    return body_as(d, out);
+}
+
+}  // namespace chatbus

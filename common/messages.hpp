@@ -1,0 +1,297 @@
+#pragma once
+// Client-endpoint messages (docs/protocol.md, "Requests and replies"). Each struct is one message type; its
+// fields are the msgpack map's keys. Replies repeat rid/status/error so each type reads as the document does.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "msg_type.hpp"
+#include "msgpack_config.hpp"
+
+namespace chatbus {
+
+struct Limits {
+    std::uint64_t max_text = 0, max_batch = 0, max_frame = 0, history = 0, inbox = 0, heartbeat_ms = 0;
+    MSGPACK_DEFINE_MAP(max_text, max_batch, max_frame, history, inbox, heartbeat_ms);
+    bool operator==(const Limits&) const = default;
+};
+
+struct Hello {
+    static constexpr MsgType kType = MsgType::hello;
+    std::uint64_t rid = 0;
+    MSGPACK_DEFINE_MAP(rid);
+    bool operator==(const Hello&) const = default;
+};
+struct HelloReply {
+    static constexpr MsgType kType = MsgType::hello_reply;
+    std::uint64_t rid = 0, status = 0;
+    std::string error;
+    std::uint64_t version = 0;
+    std::string events;
+    Limits limits;
+    MSGPACK_DEFINE_MAP(rid, status, error, version, events, limits);
+    bool operator==(const HelloReply&) const = default;
+};
+
+struct Register {
+    static constexpr MsgType kType = MsgType::register_nick;
+    std::uint64_t rid = 0;
+    std::string nick;
+    MSGPACK_DEFINE_MAP(rid, nick);
+    bool operator==(const Register&) const = default;
+};
+struct RegisterReply {
+    static constexpr MsgType kType = MsgType::register_reply;
+    std::uint64_t rid = 0, status = 0;
+    std::string error, nick, token;
+    MSGPACK_DEFINE_MAP(rid, status, error, nick, token);
+    bool operator==(const RegisterReply&) const = default;
+};
+
+struct Unregister {
+    static constexpr MsgType kType = MsgType::unregister;
+    std::uint64_t rid = 0;
+    std::string nick, token;
+    MSGPACK_DEFINE_MAP(rid, nick, token);
+    bool operator==(const Unregister&) const = default;
+};
+struct UnregisterReply {
+    static constexpr MsgType kType = MsgType::unregister_reply;
+    std::uint64_t rid = 0, status = 0;
+    std::string error;
+    MSGPACK_DEFINE_MAP(rid, status, error);
+    bool operator==(const UnregisterReply&) const = default;
+};
+
+struct Join {
+    static constexpr MsgType kType = MsgType::join;
+    std::uint64_t rid = 0;
+    std::string nick, token, room;
+    MSGPACK_DEFINE_MAP(rid, nick, token, room);
+    bool operator==(const Join&) const = default;
+};
+struct JoinReply {
+    static constexpr MsgType kType = MsgType::join_reply;
+    std::uint64_t rid = 0, status = 0;
+    std::string error, room;
+    std::uint64_t seq = 0;
+    bool joined = false;
+    MSGPACK_DEFINE_MAP(rid, status, error, room, seq, joined);
+    bool operator==(const JoinReply&) const = default;
+};
+
+struct Leave {
+    static constexpr MsgType kType = MsgType::leave;
+    std::uint64_t rid = 0;
+    std::string nick, token, room;
+    MSGPACK_DEFINE_MAP(rid, nick, token, room);
+    bool operator==(const Leave&) const = default;
+};
+struct LeaveReply {
+    static constexpr MsgType kType = MsgType::leave_reply;
+    std::uint64_t rid = 0, status = 0;
+    std::string error, room;
+    std::uint64_t seq = 0;
+    MSGPACK_DEFINE_MAP(rid, status, error, room, seq);
+    bool operator==(const LeaveReply&) const = default;
+};
+
+struct Send {
+    static constexpr MsgType kType = MsgType::send;
+    std::uint64_t rid = 0;
+    std::string nick, token, room;
+    std::vector<std::string> texts;
+    MSGPACK_DEFINE_MAP(rid, nick, token, room, texts);
+    bool operator==(const Send&) const = default;
+};
+struct SendReply {
+    static constexpr MsgType kType = MsgType::send_reply;
+    std::uint64_t rid = 0, status = 0;
+    std::string error, room;
+    std::uint64_t first_seq = 0, last_seq = 0;
+    MSGPACK_DEFINE_MAP(rid, status, error, room, first_seq, last_seq);
+    bool operator==(const SendReply&) const = default;
+};
+
+struct Dm {
+    static constexpr MsgType kType = MsgType::dm;
+    std::uint64_t rid = 0;
+    std::string nick, token, to, text;
+    MSGPACK_DEFINE_MAP(rid, nick, token, to, text);
+    bool operator==(const Dm&) const = default;
+};
+struct DmReply {
+    static constexpr MsgType kType = MsgType::dm_reply;
+    std::uint64_t rid = 0, status = 0;
+    std::string error, to;
+    std::uint64_t id = 0;
+    bool delivered = false;
+    MSGPACK_DEFINE_MAP(rid, status, error, to, id, delivered);
+    bool operator==(const DmReply&) const = default;
+};
+
+struct Who {
+    static constexpr MsgType kType = MsgType::who;
+    std::uint64_t rid = 0;
+    std::string room;
+    MSGPACK_DEFINE_MAP(rid, room);
+    bool operator==(const Who&) const = default;
+};
+struct WhoReply {
+    static constexpr MsgType kType = MsgType::who_reply;
+    std::uint64_t rid = 0, status = 0;
+    std::string error, room;
+    std::vector<std::string> members;
+    MSGPACK_DEFINE_MAP(rid, status, error, room, members);
+    bool operator==(const WhoReply&) const = default;
+};
+
+struct RoomInfo {
+    std::string room;
+    std::uint64_t members = 0;
+    MSGPACK_DEFINE_MAP(room, members);
+    bool operator==(const RoomInfo&) const = default;
+};
+struct Rooms {
+    static constexpr MsgType kType = MsgType::rooms;
+    std::uint64_t rid = 0;
+    MSGPACK_DEFINE_MAP(rid);
+    bool operator==(const Rooms&) const = default;
+};
+struct RoomsReply {
+    static constexpr MsgType kType = MsgType::rooms_reply;
+    std::uint64_t rid = 0, status = 0;
+    std::string error;
+    std::vector<RoomInfo> rooms;
+    MSGPACK_DEFINE_MAP(rid, status, error, rooms);
+    bool operator==(const RoomsReply&) const = default;
+};
+
+// A room event as published on the events socket and as returned by HISTORY.
+struct Event {
+    static constexpr MsgType kType = MsgType::event;
+    std::string room;
+    std::uint64_t seq = 0;
+    std::string kind;  // "join", "leave" or "message"
+    std::string nick, text;
+    std::uint64_t ts = 0;
+    MSGPACK_DEFINE_MAP(room, seq, kind, nick, text, ts);
+    bool operator==(const Event&) const = default;
+};
+
+struct History {
+    static constexpr MsgType kType = MsgType::history;
+    std::uint64_t rid = 0;
+    std::string room;
+    std::uint64_t last = 0, since = 0;
+    MSGPACK_DEFINE_MAP(rid, room, last, since);
+    bool operator==(const History&) const = default;
+};
+struct HistoryReply {
+    static constexpr MsgType kType = MsgType::history_reply;
+    std::uint64_t rid = 0, status = 0;
+    std::string error, room;
+    std::vector<Event> events;
+    MSGPACK_DEFINE_MAP(rid, status, error, room, events);
+    bool operator==(const HistoryReply&) const = default;
+};
+
+struct Listen {
+    static constexpr MsgType kType = MsgType::listen;
+    std::uint64_t rid = 0;
+    std::string nick, token;
+    MSGPACK_DEFINE_MAP(rid, nick, token);
+    bool operator==(const Listen&) const = default;
+};
+struct ListenReply {
+    static constexpr MsgType kType = MsgType::listen_reply;
+    std::uint64_t rid = 0, status = 0;
+    std::string error;
+    std::vector<std::string> rooms;
+    MSGPACK_DEFINE_MAP(rid, status, error, rooms);
+    bool operator==(const ListenReply&) const = default;
+};
+
+struct Ping {
+    static constexpr MsgType kType = MsgType::ping;
+    std::uint64_t rid = 0;
+    MSGPACK_DEFINE_MAP(rid);
+    bool operator==(const Ping&) const = default;
+};
+struct PingReply {
+    static constexpr MsgType kType = MsgType::ping_reply;
+    std::uint64_t rid = 0, status = 0;
+    std::string error;
+    MSGPACK_DEFINE_MAP(rid, status, error);
+    bool operator==(const PingReply&) const = default;
+};
+
+struct StatusRequest {
+    static constexpr MsgType kType = MsgType::status;
+    std::uint64_t rid = 0;
+    MSGPACK_DEFINE_MAP(rid);
+    bool operator==(const StatusRequest&) const = default;
+};
+struct WorkerInfo {
+    std::string id, host;
+    std::uint64_t pid = 0, rooms = 0, served = 0, last_heartbeat_ms = 0;
+    MSGPACK_DEFINE_MAP(id, host, pid, rooms, served, last_heartbeat_ms);
+    bool operator==(const WorkerInfo&) const = default;
+};
+struct StatusReply {
+    static constexpr MsgType kType = MsgType::status_reply;
+    std::uint64_t rid = 0, status = 0;
+    std::string error;
+    std::uint64_t nicks = 0, rooms = 0, listeners = 0, inboxed = 0;
+    std::vector<WorkerInfo> workers;
+    std::uint64_t requests = 0;
+    std::map<std::string, std::uint64_t> dropped;
+    MSGPACK_DEFINE_MAP(rid, status, error, nicks, rooms, listeners, inboxed, workers, requests, dropped);
+    bool operator==(const StatusReply&) const = default;
+};
+
+struct DmAck {
+    static constexpr MsgType kType = MsgType::dm_ack;
+    std::string nick;
+    std::uint64_t upto = 0;
+    MSGPACK_DEFINE_MAP(nick, upto);
+    bool operator==(const DmAck&) const = default;
+};
+struct Unlisten {
+    static constexpr MsgType kType = MsgType::unlisten;
+    std::string nick;
+    MSGPACK_DEFINE_MAP(nick);
+    bool operator==(const Unlisten&) const = default;
+};
+struct DmDeliver {
+    static constexpr MsgType kType = MsgType::dm_deliver;
+    std::uint64_t id = 0;
+    std::string from, to, text;
+    std::uint64_t ts = 0;
+    MSGPACK_DEFINE_MAP(id, from, to, text, ts);
+    bool operator==(const DmDeliver&) const = default;
+};
+struct Membership {
+    static constexpr MsgType kType = MsgType::membership;
+    std::string nick, room;
+    bool joined = false;
+    std::uint64_t seq = 0;
+    MSGPACK_DEFINE_MAP(nick, room, joined, seq);
+    bool operator==(const Membership&) const = default;
+};
+struct ListenEnd {
+    static constexpr MsgType kType = MsgType::listen_end;
+    std::string nick, reason;
+    MSGPACK_DEFINE_MAP(nick, reason);
+    bool operator==(const ListenEnd&) const = default;
+};
+
+struct Sync {
+    static constexpr MsgType kType = MsgType::sync;
+    std::string nonce;
+    MSGPACK_DEFINE_MAP(nonce);
+    bool operator==(const Sync&) const = default;
+};
+
+}  // namespace chatbus

@@ -1,0 +1,20 @@
+#pragma once
+// The nick, room and text rules of docs/protocol.md ("Names and text").
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace chatbus {
+
+inline constexpr std::size_t kMaxNickLength = 32;
+inline constexpr std::size_t kMaxRoomLength = 64;
+
+bool valid_nick(std::string_view nick);
+// Validates after folding: callers pass the raw name and use fold_name() for the canonical form.
+bool valid_room(std::string_view room);
+// ASCII lower case: the canonical key for nicks (uniqueness) and the canonical name of rooms.
+std::string fold_name(std::string_view name);
+// UTF-8, 1..max_bytes, no control characters except newline and tab.
+bool valid_text(std::string_view text, std::size_t max_bytes);
+
+}  // namespace chatbus

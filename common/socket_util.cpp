@@ -1,0 +1,33 @@
+#include "socket_util.hpp"
+
+namespace chatbus {
+
+bool recv_multipart(zmq::socket_t& s, std::vector<zmq::message_t>& parts) {
+    parts.clear();
+    while (true) {
+        zmq::message_t m;
+        if (!s.recv(m, zmq::recv_flags::dontwait)) return !parts.empty();
+        bool more = m.more();
+        parts.push_back(std::move(m));
+        if (!more) return true;
+    }
+}
+
+bool send_frames(zmq::socket_t& s, std::initializer_list<std::string_view> frames) {
+    std::size_t i = 0;
+    try {
+        for (auto f : frames) {
+            auto flags = (++i < frames.size()) ? zmq::send_flags::sndmore | zmq::send_flags::dontwait
+                                               : zmq::send_flags::dontwait;
+            if (!s.send(zmq::const_buffer(f.data(), f.size()), flags)) return false;
+        }
+    } catch (const zmq::error_t&) {
+        // EHOSTUNREACH from ROUTER_MANDATORY: the peer left.
+        return false;
+    }
+    return true;
+}
+
+std::string last_endpoint(zmq::socket_t& s) { return s.get(zmq::sockopt::last_endpoint); }
+
+}  // namespace chatbus
