@@ -13,14 +13,23 @@ namespace chatbus {
 
 struct Limits {
     std::uint64_t max_text = 0, max_batch = 0, max_frame = 0, history = 0, inbox = 0, heartbeat_ms = 0;
-    MSGPACK_DEFINE_MAP(max_text, max_batch, max_frame, history, inbox, heartbeat_ms);
+    MSGPACK_DEFINE_MAP(max_text, max_batch, max_frame, history, inbox, heartbeat_ms)
     bool operator==(const Limits&) const = default;
+};
+
+// The answer to a frame whose request type could not be determined (bad header, version or type code).
+struct ErrorReply {
+    static constexpr MsgType kType = MsgType::error;
+    std::uint64_t rid = 0, status = 0;
+    std::string error;
+    MSGPACK_DEFINE_MAP(rid, status, error)
+    bool operator==(const ErrorReply&) const = default;
 };
 
 struct Hello {
     static constexpr MsgType kType = MsgType::hello;
     std::uint64_t rid = 0;
-    MSGPACK_DEFINE_MAP(rid);
+    MSGPACK_DEFINE_MAP(rid)
     bool operator==(const Hello&) const = default;
 };
 struct HelloReply {
@@ -30,7 +39,7 @@ struct HelloReply {
     std::uint64_t version = 0;
     std::string events;
     Limits limits;
-    MSGPACK_DEFINE_MAP(rid, status, error, version, events, limits);
+    MSGPACK_DEFINE_MAP(rid, status, error, version, events, limits)
     bool operator==(const HelloReply&) const = default;
 };
 
@@ -38,14 +47,14 @@ struct Register {
     static constexpr MsgType kType = MsgType::register_nick;
     std::uint64_t rid = 0;
     std::string nick;
-    MSGPACK_DEFINE_MAP(rid, nick);
+    MSGPACK_DEFINE_MAP(rid, nick)
     bool operator==(const Register&) const = default;
 };
 struct RegisterReply {
     static constexpr MsgType kType = MsgType::register_reply;
     std::uint64_t rid = 0, status = 0;
     std::string error, nick, token;
-    MSGPACK_DEFINE_MAP(rid, status, error, nick, token);
+    MSGPACK_DEFINE_MAP(rid, status, error, nick, token)
     bool operator==(const RegisterReply&) const = default;
 };
 
@@ -53,14 +62,14 @@ struct Unregister {
     static constexpr MsgType kType = MsgType::unregister;
     std::uint64_t rid = 0;
     std::string nick, token;
-    MSGPACK_DEFINE_MAP(rid, nick, token);
+    MSGPACK_DEFINE_MAP(rid, nick, token)
     bool operator==(const Unregister&) const = default;
 };
 struct UnregisterReply {
     static constexpr MsgType kType = MsgType::unregister_reply;
     std::uint64_t rid = 0, status = 0;
     std::string error;
-    MSGPACK_DEFINE_MAP(rid, status, error);
+    MSGPACK_DEFINE_MAP(rid, status, error)
     bool operator==(const UnregisterReply&) const = default;
 };
 
@@ -68,7 +77,7 @@ struct Join {
     static constexpr MsgType kType = MsgType::join;
     std::uint64_t rid = 0;
     std::string nick, token, room;
-    MSGPACK_DEFINE_MAP(rid, nick, token, room);
+    MSGPACK_DEFINE_MAP(rid, nick, token, room)
     bool operator==(const Join&) const = default;
 };
 struct JoinReply {
@@ -77,7 +86,7 @@ struct JoinReply {
     std::string error, room;
     std::uint64_t seq = 0;
     bool joined = false;
-    MSGPACK_DEFINE_MAP(rid, status, error, room, seq, joined);
+    MSGPACK_DEFINE_MAP(rid, status, error, room, seq, joined)
     bool operator==(const JoinReply&) const = default;
 };
 
@@ -85,7 +94,7 @@ struct Leave {
     static constexpr MsgType kType = MsgType::leave;
     std::uint64_t rid = 0;
     std::string nick, token, room;
-    MSGPACK_DEFINE_MAP(rid, nick, token, room);
+    MSGPACK_DEFINE_MAP(rid, nick, token, room)
     bool operator==(const Leave&) const = default;
 };
 struct LeaveReply {
@@ -93,7 +102,7 @@ struct LeaveReply {
     std::uint64_t rid = 0, status = 0;
     std::string error, room;
     std::uint64_t seq = 0;
-    MSGPACK_DEFINE_MAP(rid, status, error, room, seq);
+    MSGPACK_DEFINE_MAP(rid, status, error, room, seq)
     bool operator==(const LeaveReply&) const = default;
 };
 
@@ -102,7 +111,7 @@ struct Send {
     std::uint64_t rid = 0;
     std::string nick, token, room;
     std::vector<std::string> texts;
-    MSGPACK_DEFINE_MAP(rid, nick, token, room, texts);
+    MSGPACK_DEFINE_MAP(rid, nick, token, room, texts)
     bool operator==(const Send&) const = default;
 };
 struct SendReply {
@@ -110,7 +119,7 @@ struct SendReply {
     std::uint64_t rid = 0, status = 0;
     std::string error, room;
     std::uint64_t first_seq = 0, last_seq = 0;
-    MSGPACK_DEFINE_MAP(rid, status, error, room, first_seq, last_seq);
+    MSGPACK_DEFINE_MAP(rid, status, error, room, first_seq, last_seq)
     bool operator==(const SendReply&) const = default;
 };
 
@@ -118,7 +127,7 @@ struct Dm {
     static constexpr MsgType kType = MsgType::dm;
     std::uint64_t rid = 0;
     std::string nick, token, to, text;
-    MSGPACK_DEFINE_MAP(rid, nick, token, to, text);
+    MSGPACK_DEFINE_MAP(rid, nick, token, to, text)
     bool operator==(const Dm&) const = default;
 };
 struct DmReply {
@@ -127,7 +136,7 @@ struct DmReply {
     std::string error, to;
     std::uint64_t id = 0;
     bool delivered = false;
-    MSGPACK_DEFINE_MAP(rid, status, error, to, id, delivered);
+    MSGPACK_DEFINE_MAP(rid, status, error, to, id, delivered)
     bool operator==(const DmReply&) const = default;
 };
 
@@ -135,7 +144,7 @@ struct Who {
     static constexpr MsgType kType = MsgType::who;
     std::uint64_t rid = 0;
     std::string room;
-    MSGPACK_DEFINE_MAP(rid, room);
+    MSGPACK_DEFINE_MAP(rid, room)
     bool operator==(const Who&) const = default;
 };
 struct WhoReply {
@@ -143,20 +152,20 @@ struct WhoReply {
     std::uint64_t rid = 0, status = 0;
     std::string error, room;
     std::vector<std::string> members;
-    MSGPACK_DEFINE_MAP(rid, status, error, room, members);
+    MSGPACK_DEFINE_MAP(rid, status, error, room, members)
     bool operator==(const WhoReply&) const = default;
 };
 
 struct RoomInfo {
     std::string room;
     std::uint64_t members = 0;
-    MSGPACK_DEFINE_MAP(room, members);
+    MSGPACK_DEFINE_MAP(room, members)
     bool operator==(const RoomInfo&) const = default;
 };
 struct Rooms {
     static constexpr MsgType kType = MsgType::rooms;
     std::uint64_t rid = 0;
-    MSGPACK_DEFINE_MAP(rid);
+    MSGPACK_DEFINE_MAP(rid)
     bool operator==(const Rooms&) const = default;
 };
 struct RoomsReply {
@@ -164,7 +173,7 @@ struct RoomsReply {
     std::uint64_t rid = 0, status = 0;
     std::string error;
     std::vector<RoomInfo> rooms;
-    MSGPACK_DEFINE_MAP(rid, status, error, rooms);
+    MSGPACK_DEFINE_MAP(rid, status, error, rooms)
     bool operator==(const RoomsReply&) const = default;
 };
 
@@ -176,7 +185,7 @@ struct Event {
     std::string kind;  // "join", "leave" or "message"
     std::string nick, text;
     std::uint64_t ts = 0;
-    MSGPACK_DEFINE_MAP(room, seq, kind, nick, text, ts);
+    MSGPACK_DEFINE_MAP(room, seq, kind, nick, text, ts)
     bool operator==(const Event&) const = default;
 };
 
@@ -185,7 +194,7 @@ struct History {
     std::uint64_t rid = 0;
     std::string room;
     std::uint64_t last = 0, since = 0;
-    MSGPACK_DEFINE_MAP(rid, room, last, since);
+    MSGPACK_DEFINE_MAP(rid, room, last, since)
     bool operator==(const History&) const = default;
 };
 struct HistoryReply {
@@ -193,7 +202,7 @@ struct HistoryReply {
     std::uint64_t rid = 0, status = 0;
     std::string error, room;
     std::vector<Event> events;
-    MSGPACK_DEFINE_MAP(rid, status, error, room, events);
+    MSGPACK_DEFINE_MAP(rid, status, error, room, events)
     bool operator==(const HistoryReply&) const = default;
 };
 
@@ -201,7 +210,7 @@ struct Listen {
     static constexpr MsgType kType = MsgType::listen;
     std::uint64_t rid = 0;
     std::string nick, token;
-    MSGPACK_DEFINE_MAP(rid, nick, token);
+    MSGPACK_DEFINE_MAP(rid, nick, token)
     bool operator==(const Listen&) const = default;
 };
 struct ListenReply {
@@ -209,34 +218,34 @@ struct ListenReply {
     std::uint64_t rid = 0, status = 0;
     std::string error;
     std::vector<std::string> rooms;
-    MSGPACK_DEFINE_MAP(rid, status, error, rooms);
+    MSGPACK_DEFINE_MAP(rid, status, error, rooms)
     bool operator==(const ListenReply&) const = default;
 };
 
 struct Ping {
     static constexpr MsgType kType = MsgType::ping;
     std::uint64_t rid = 0;
-    MSGPACK_DEFINE_MAP(rid);
+    MSGPACK_DEFINE_MAP(rid)
     bool operator==(const Ping&) const = default;
 };
 struct PingReply {
     static constexpr MsgType kType = MsgType::ping_reply;
     std::uint64_t rid = 0, status = 0;
     std::string error;
-    MSGPACK_DEFINE_MAP(rid, status, error);
+    MSGPACK_DEFINE_MAP(rid, status, error)
     bool operator==(const PingReply&) const = default;
 };
 
 struct StatusRequest {
     static constexpr MsgType kType = MsgType::status;
     std::uint64_t rid = 0;
-    MSGPACK_DEFINE_MAP(rid);
+    MSGPACK_DEFINE_MAP(rid)
     bool operator==(const StatusRequest&) const = default;
 };
 struct WorkerInfo {
     std::string id, host;
     std::uint64_t pid = 0, rooms = 0, served = 0, last_heartbeat_ms = 0;
-    MSGPACK_DEFINE_MAP(id, host, pid, rooms, served, last_heartbeat_ms);
+    MSGPACK_DEFINE_MAP(id, host, pid, rooms, served, last_heartbeat_ms)
     bool operator==(const WorkerInfo&) const = default;
 };
 struct StatusReply {
@@ -247,7 +256,7 @@ struct StatusReply {
     std::vector<WorkerInfo> workers;
     std::uint64_t requests = 0;
     std::map<std::string, std::uint64_t> dropped;
-    MSGPACK_DEFINE_MAP(rid, status, error, nicks, rooms, listeners, inboxed, workers, requests, dropped);
+    MSGPACK_DEFINE_MAP(rid, status, error, nicks, rooms, listeners, inboxed, workers, requests, dropped)
     bool operator==(const StatusReply&) const = default;
 };
 
@@ -255,13 +264,13 @@ struct DmAck {
     static constexpr MsgType kType = MsgType::dm_ack;
     std::string nick;
     std::uint64_t upto = 0;
-    MSGPACK_DEFINE_MAP(nick, upto);
+    MSGPACK_DEFINE_MAP(nick, upto)
     bool operator==(const DmAck&) const = default;
 };
 struct Unlisten {
     static constexpr MsgType kType = MsgType::unlisten;
     std::string nick;
-    MSGPACK_DEFINE_MAP(nick);
+    MSGPACK_DEFINE_MAP(nick)
     bool operator==(const Unlisten&) const = default;
 };
 struct DmDeliver {
@@ -269,7 +278,7 @@ struct DmDeliver {
     std::uint64_t id = 0;
     std::string from, to, text;
     std::uint64_t ts = 0;
-    MSGPACK_DEFINE_MAP(id, from, to, text, ts);
+    MSGPACK_DEFINE_MAP(id, from, to, text, ts)
     bool operator==(const DmDeliver&) const = default;
 };
 struct Membership {
@@ -277,21 +286,46 @@ struct Membership {
     std::string nick, room;
     bool joined = false;
     std::uint64_t seq = 0;
-    MSGPACK_DEFINE_MAP(nick, room, joined, seq);
+    MSGPACK_DEFINE_MAP(nick, room, joined, seq)
     bool operator==(const Membership&) const = default;
 };
 struct ListenEnd {
     static constexpr MsgType kType = MsgType::listen_end;
     std::string nick, reason;
-    MSGPACK_DEFINE_MAP(nick, reason);
+    MSGPACK_DEFINE_MAP(nick, reason)
     bool operator==(const ListenEnd&) const = default;
 };
 
 struct Sync {
     static constexpr MsgType kType = MsgType::sync;
     std::string nonce;
-    MSGPACK_DEFINE_MAP(nonce);
+    MSGPACK_DEFINE_MAP(nonce)
     bool operator==(const Sync&) const = default;
 };
+
+// The reply type of each request type.
+template <class Req>
+struct ReplyOf;
+#define CHATBUS_REPLY_OF(Req, Rep) \
+    template <>                    \
+    struct ReplyOf<Req> {          \
+        using type = Rep;          \
+    }
+CHATBUS_REPLY_OF(Hello, HelloReply);
+CHATBUS_REPLY_OF(Register, RegisterReply);
+CHATBUS_REPLY_OF(Unregister, UnregisterReply);
+CHATBUS_REPLY_OF(Join, JoinReply);
+CHATBUS_REPLY_OF(Leave, LeaveReply);
+CHATBUS_REPLY_OF(Send, SendReply);
+CHATBUS_REPLY_OF(Dm, DmReply);
+CHATBUS_REPLY_OF(Who, WhoReply);
+CHATBUS_REPLY_OF(Rooms, RoomsReply);
+CHATBUS_REPLY_OF(History, HistoryReply);
+CHATBUS_REPLY_OF(Listen, ListenReply);
+CHATBUS_REPLY_OF(Ping, PingReply);
+CHATBUS_REPLY_OF(StatusRequest, StatusReply);
+#undef CHATBUS_REPLY_OF
+template <class Req>
+using reply_of_t = typename ReplyOf<Req>::type;
 
 }  // namespace chatbus

@@ -6,6 +6,7 @@ namespace chatbus {
 namespace {
 
 constexpr std::array kTypes{
+    MsgTypeInfo{MsgType::error, "ERROR"},
     MsgTypeInfo{MsgType::hello, "HELLO"},
     MsgTypeInfo{MsgType::hello_reply, "HELLO_REPLY"},
     MsgTypeInfo{MsgType::register_nick, "REGISTER"},

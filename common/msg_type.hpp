@@ -8,6 +8,7 @@
 namespace chatbus {
 
 enum class MsgType : std::uint8_t {
+    error = 0x80,
     hello = 0x01,
     hello_reply = 0x81,
     register_nick = 0x02,

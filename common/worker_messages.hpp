@@ -12,39 +12,46 @@ struct WReady {
     static constexpr MsgType kType = MsgType::w_ready;
     std::string worker, host;
     std::uint64_t pid = 0;
-    MSGPACK_DEFINE_MAP(worker, host, pid);
+    MSGPACK_DEFINE_MAP(worker, host, pid)
     bool operator==(const WReady&) const = default;
 };
 struct WWelcome {
     static constexpr MsgType kType = MsgType::w_welcome;
     std::string xsub;
     std::uint64_t heartbeat_ms = 0, liveness = 0, max_text = 0;
-    MSGPACK_DEFINE_MAP(xsub, heartbeat_ms, liveness, max_text);
+    MSGPACK_DEFINE_MAP(xsub, heartbeat_ms, liveness, max_text)
     bool operator==(const WWelcome&) const = default;
 };
 struct WHeartbeat {
     static constexpr MsgType kType = MsgType::w_heartbeat;
-    MSGPACK_DEFINE_MAP();
+    // An empty map: MSGPACK_DEFINE_MAP needs at least one field.
+    template <class Packer>
+    void msgpack_pack(Packer& pk) const {
+        pk.pack_map(0);
+    }
+    void msgpack_unpack(const msgpack::object& o) {
+        if (o.type != msgpack::type::MAP) throw msgpack::type_error();
+    }
     bool operator==(const WHeartbeat&) const = default;
 };
 struct WDisconnect {
     static constexpr MsgType kType = MsgType::w_disconnect;
     std::string reason;
-    MSGPACK_DEFINE_MAP(reason);
+    MSGPACK_DEFINE_MAP(reason)
     bool operator==(const WDisconnect&) const = default;
 };
 // First frame of a forwarded request; the second frame is the client's request, unchanged.
 struct WRequest {
     static constexpr MsgType kType = MsgType::w_request;
     std::uint64_t bid = 0;
-    MSGPACK_DEFINE_MAP(bid);
+    MSGPACK_DEFINE_MAP(bid)
     bool operator==(const WRequest&) const = default;
 };
 // First frame of a worker's answer; the second frame is the reply for the client, unchanged.
 struct WReply {
     static constexpr MsgType kType = MsgType::w_reply;
     std::uint64_t bid = 0;
-    MSGPACK_DEFINE_MAP(bid);
+    MSGPACK_DEFINE_MAP(bid)
     bool operator==(const WReply&) const = default;
 };
 

@@ -1,0 +1,330 @@
+// The client endpoint: requests and notifications from chatctl and other clients.
+#include <spdlog/spdlog.h>
+
+#include "broker.hpp"
+#include "clock.hpp"
+#include "names.hpp"
+#include "socket_util.hpp"
+
+namespace chatbus {
+
+bool Broker::send_to_client(const std::string& client, std::string_view frame) {
+    if (send_frames(client_, {client, frame})) return true;
+    ++dropped_["unroutable"];
+    return false;
+}
+
+template <class Reply>
+void Broker::reply(const std::string& client, Reply rep, Status s, std::string_view detail) {
+    rep.status = static_cast<std::uint64_t>(s);
+    if (s != Status::ok) {
+        rep.error = std::string(status_message(s));
+        if (!detail.empty()) rep.error.append(": ").append(detail);
+    }
+    scratch_.clear();
+    encode_into(scratch_, rep);
+    send_to_client(client, scratch_);
+}
+
+namespace {
+
+// The reply struct for a request type, so an error can be sent in the request's own reply type.
+template <class F>
+bool with_reply_type(MsgType request, F&& f) {
+    switch (request) {
+        case MsgType::hello: return f(HelloReply{}), true;
+        case MsgType::register_nick: return f(RegisterReply{}), true;
+        case MsgType::unregister: return f(UnregisterReply{}), true;
+        case MsgType::join: return f(JoinReply{}), true;
+        case MsgType::leave: return f(LeaveReply{}), true;
+        case MsgType::send: return f(SendReply{}), true;
+        case MsgType::dm: return f(DmReply{}), true;
+        case MsgType::who: return f(WhoReply{}), true;
+        case MsgType::rooms: return f(RoomsReply{}), true;
+        case MsgType::history: return f(HistoryReply{}), true;
+        case MsgType::listen: return f(ListenReply{}), true;
+        case MsgType::ping: return f(PingReply{}), true;
+        case MsgType::status: return f(StatusReply{}), true;
+        default: return false;
+    }
+}
+
+bool is_notification(MsgType t) { return t == MsgType::dm_ack || t == MsgType::unlisten; }
+
+}  // namespace
+
+void Broker::reply_error(const std::string& client, MsgType request_type, std::uint64_t rid, Status s) {
+    bool typed = with_reply_type(request_type, [&](auto rep) {
+        rep.rid = rid;
+        reply(client, std::move(rep), s);
+    });
+    if (!typed) reply(client, ErrorReply{rid}, s);
+}
+
+void Broker::on_client_message(std::vector<zmq::message_t>& parts) {
+    // [routing id][frame]: anything else cannot come from a DEALER speaking this protocol.
+    if (parts.size() != 2) {
+        ++dropped_["malformed"];
+        return;
+    }
+    std::string client(view(parts[0]));
+    std::string_view frame = view(parts[1]);
+    ++requests_;
+    if (frame.size() > cfg_.max_frame) {
+        reply(client, ErrorReply{}, Status::too_large);
+        return;
+    }
+    Decoded d;
+    Status s = decode(frame, d);
+    if (s != Status::ok) {
+        ++dropped_["malformed"];
+        if (is_notification(d.type)) return;  // notifications get no reply, even to say they were bad
+        if (s == Status::bad_request) {
+            reply_error(client, d.type, peek_rid(d), s);
+        } else {
+            reply(client, ErrorReply{}, s);
+        }
+        return;
+    }
+    handle_request(client, d, frame);
+}
+
+void Broker::handle_request(const std::string& client, Decoded& d, std::string_view raw) {
+    // Converts the body to the request struct or answers bad_request in the request's reply type.
+    auto as = [&](auto& req) {
+        if (body_as(d, req) == Status::ok) return true;
+        ++dropped_["malformed"];
+        if (!is_notification(d.type)) reply_error(client, d.type, peek_rid(d), Status::bad_request);
+        return false;
+    };
+    switch (d.type) {
+        case MsgType::hello: {
+            Hello r;
+            if (!as(r)) return;
+            Limits lim{cfg_.max_text, cfg_.max_batch, cfg_.max_frame,
+                       cfg_.history, cfg_.inbox, static_cast<std::uint64_t>(cfg_.heartbeat_ms)};
+            std::string events = cfg_.events_advertise.empty() ? bound_.events : cfg_.events_advertise;
+            reply(client, HelloReply{r.rid, 0, {}, kProtocolVersion, events, lim});
+            return;
+        }
+        case MsgType::register_nick: {
+            Register r;
+            if (as(r)) on_register(client, r);
+            return;
+        }
+        case MsgType::unregister: {
+            Unregister r;
+            if (as(r)) on_unregister(client, r);
+            return;
+        }
+        case MsgType::join: {
+            Join r;
+            if (as(r)) route_to_worker(client, r, raw, r.nick);
+            return;
+        }
+        case MsgType::leave: {
+            Leave r;
+            if (as(r)) route_to_worker(client, r, raw, r.nick);
+            return;
+        }
+        case MsgType::send: {
+            Send r;
+            if (as(r)) route_to_worker(client, r, raw, r.nick);
+            return;
+        }
+        case MsgType::who: {
+            Who r;
+            if (as(r)) route_to_worker(client, r, raw, {});
+            return;
+        }
+        case MsgType::history: {
+            History r;
+            if (as(r)) route_to_worker(client, r, raw, {});
+            return;
+        }
+        case MsgType::dm: {
+            Dm r;
+            if (as(r)) on_dm(client, r);
+            return;
+        }
+        case MsgType::rooms: {
+            Rooms r;
+            if (as(r)) reply(client, RoomsReply{r.rid, 0, {}, rooms_.list()});
+            return;
+        }
+        case MsgType::listen: {
+            Listen r;
+            if (as(r)) on_listen(client, r);
+            return;
+        }
+        case MsgType::ping: {
+            Ping r;
+            if (!as(r)) return;
+            if (NickEntry* e = registry_.by_listener(client)) e->listener_seen_ms = mono_ms();
+            reply(client, PingReply{r.rid});
+            return;
+        }
+        case MsgType::status: {
+            StatusRequest r;
+            if (as(r)) on_status(client, r);
+            return;
+        }
+        case MsgType::dm_ack: {
+            DmAck a;
+            if (as(a)) on_dm_ack(client, a);
+            return;
+        }
+        case MsgType::unlisten: {
+            Unlisten u;
+            if (as(u)) on_unlisten(client, u);
+            return;
+        }
+        default:
+            // A known type that clients never send (a reply, an event, a worker message).
+            ++dropped_["malformed"];
+            reply(client, ErrorReply{peek_rid(d)}, Status::unknown_type);
+            return;
+    }
+}
+
+void Broker::on_register(const std::string& client, const Register& r) {
+    RegisterReply rep{r.rid};
+    Status s = registry_.register_nick(r.nick, rep.token);
+    if (s == Status::ok) {
+        rep.nick = r.nick;
+        spdlog::info("registered {}", r.nick);
+    }
+    reply(client, std::move(rep), s);
+}
+
+void Broker::on_unregister(const std::string& client, const Unregister& r) {
+    NickEntry* e = nullptr;
+    Status s = registry_.authenticate(r.nick, r.token, e);
+    if (s != Status::ok) return reply(client, UnregisterReply{r.rid}, s);
+    std::string folded = fold_name(e->display);
+    // The nick leaves its rooms through their owners, so members see leave events.
+    for (const std::string& room : e->rooms) {
+        rooms_.remove(room, folded);
+        if (const WorkerState* w = workers_.owner(room)) {
+            Leave leave{0, e->display, {}, room};
+            forward(*w, PendingRequest{{}, 0, MsgType::leave, folded, room}, encode(leave));
+        }
+    }
+    if (e->listener) send_to_client(*e->listener, encode(ListenEnd{e->display, "unregistered"}));
+    spdlog::info("unregistered {}", e->display);
+    registry_.remove(r.nick);
+    reply(client, UnregisterReply{r.rid});
+}
+
+template <class Req>
+void Broker::route_to_worker(const std::string& client, const Req& r, std::string_view raw,
+                             const std::string& nick) {
+    using Reply = reply_of_t<Req>;
+    std::string folded_nick;
+    if constexpr (requires { r.token; }) {
+        NickEntry* e = nullptr;
+        Status s = registry_.authenticate(nick, r.token, e);
+        if (s != Status::ok) return reply(client, Reply{r.rid}, s);
+        folded_nick = fold_name(e->display);
+    }
+    if (!valid_room(r.room)) return reply(client, Reply{r.rid}, Status::invalid_room);
+    std::string room = fold_name(r.room);
+    const WorkerState* w = workers_.owner(room);
+    if (!w) return reply(client, Reply{r.rid}, Status::no_worker);
+    forward(*w, PendingRequest{client, r.rid, Req::kType, std::move(folded_nick), std::move(room)}, raw);
+}
+
+void Broker::on_dm(const std::string& client, const Dm& r) {
+    NickEntry* from = nullptr;
+    Status s = registry_.authenticate(r.nick, r.token, from);
+    if (s != Status::ok) return reply(client, DmReply{r.rid}, s);
+    NickEntry* to = registry_.find(r.to);
+    if (!to) return reply(client, DmReply{r.rid}, Status::unknown_nick, r.to);
+    if (!valid_text(r.text, cfg_.max_text)) return reply(client, DmReply{r.rid}, Status::invalid_text);
+    if (to->inbox.full()) return reply(client, DmReply{r.rid}, Status::inbox_full, to->display);
+    const DmDeliver& dm = to->inbox.push(DmDeliver{0, from->display, to->display, r.text, wall_ms()});
+    DmReply rep{r.rid, 0, {}, to->display, dm.id, false};
+    rep.delivered = to->listener.has_value();
+    deliver_inbox(*to);
+    reply(client, std::move(rep));
+}
+
+void Broker::deliver_inbox(NickEntry& e) {
+    if (!e.listener) return;
+    bool ok = true;
+    e.inbox.deliver_pending([&](const DmDeliver& dm) {
+        scratch_.clear();
+        encode_into(scratch_, dm);
+        ok = send_to_client(*e.listener, scratch_);
+        return ok;
+    });
+    if (!ok) {
+        // The listener's socket is gone: the DMs stay in the inbox for the next one.
+        spdlog::info("listener of {} unreachable, detached", e.display);
+        registry_.detach_listener(e);
+    }
+}
+
+void Broker::on_listen(const std::string& client, const Listen& r) {
+    NickEntry* e = nullptr;
+    Status s = registry_.authenticate(r.nick, r.token, e);
+    if (s != Status::ok) return reply(client, ListenReply{r.rid}, s);
+    if (e->listener && *e->listener != client) {
+        send_to_client(*e->listener, encode(ListenEnd{e->display, "replaced"}));
+    }
+    registry_.attach_listener(*e, client, mono_ms());
+    ListenReply rep{r.rid};
+    rep.rooms.assign(e->rooms.begin(), e->rooms.end());
+    reply(client, std::move(rep));
+    deliver_inbox(*e);
+}
+
+void Broker::on_dm_ack(const std::string& client, const DmAck& a) {
+    NickEntry* e = registry_.by_listener(client);
+    // Only the attached listener may acknowledge: anyone else could empty an inbox unread.
+    if (!e || fold_name(e->display) != fold_name(a.nick)) {
+        ++dropped_["malformed"];
+        return;
+    }
+    e->listener_seen_ms = mono_ms();
+    e->inbox.ack(a.upto);
+}
+
+void Broker::on_unlisten(const std::string& client, const Unlisten& u) {
+    NickEntry* e = registry_.by_listener(client);
+    if (!e || fold_name(e->display) != fold_name(u.nick)) return;
+    registry_.detach_listener(*e);
+}
+
+void Broker::expire_listeners(std::int64_t now) {
+    std::int64_t deadline = now - cfg_.heartbeat_ms * cfg_.liveness;
+    registry_.for_each([&](NickEntry& e) {
+        if (e.listener && e.listener_seen_ms < deadline) {
+            spdlog::info("listener of {} silent, detached", e.display);
+            registry_.detach_listener(e);
+        }
+    });
+}
+
+void Broker::on_status(const std::string& client, const StatusRequest& r) {
+    StatusReply rep{r.rid};
+    rep.nicks = registry_.size();
+    rep.rooms = rooms_.size();
+    rep.listeners = registry_.listener_count();
+    rep.inboxed = registry_.inboxed();
+    rep.requests = requests_;
+    rep.dropped = dropped_;
+    std::map<std::string, std::uint64_t> owned;
+    rooms_.for_each_room([&](const std::string& room) {
+        if (const WorkerState* w = workers_.owner(room)) ++owned[w->routing_id];
+    });
+    std::int64_t now = mono_ms();
+    for (const auto& [rid, w] : workers_.all()) {
+        if (!w.live) continue;
+        rep.workers.push_back({w.id, w.host, w.pid, owned[rid], w.served,
+                               static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - w.last_seen_ms))});
+    }
+    reply(client, std::move(rep));
+}
+
+}  // namespace chatbus

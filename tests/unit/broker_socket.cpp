@@ -1,0 +1,203 @@
+// The broker over real sockets, driven by a raw DEALER as a client in another language would.
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "broker.hpp"
+#include "codec.hpp"
+#include "socket_util.hpp"
+
+using namespace chatbus;
+
+namespace {
+
+BrokerConfig local_config() {
+    BrokerConfig cfg;
+    cfg.client = cfg.worker = cfg.xsub = cfg.events = "tcp://127.0.0.1:*";
+    cfg.heartbeat_ms = 100;
+    cfg.inbox = 2;
+    return cfg;
+}
+
+struct RunningBroker {
+    Broker broker;
+    std::thread thread;
+    explicit RunningBroker(BrokerConfig cfg) : broker(std::move(cfg)) {
+        broker.bind();
+        thread = std::thread([this] { broker.run(); });
+    }
+    ~RunningBroker() {
+        broker.stop();
+        thread.join();
+    }
+};
+
+struct RawClient {
+    zmq::context_t ctx;
+    zmq::socket_t sock{ctx, zmq::socket_type::dealer};
+    explicit RawClient(const std::string& ep) {
+        sock.set(zmq::sockopt::linger, 0);
+        sock.connect(ep);
+    }
+    void send_raw(std::string_view frame) { sock.send(zmq::buffer(frame), zmq::send_flags::none); }
+    // Next frame within 2 s, or empty.
+    std::string recv_raw() {
+        zmq::pollitem_t item{sock.handle(), 0, ZMQ_POLLIN, 0};
+        if (zmq::poll(&item, 1, std::chrono::milliseconds(2000)) == 0) return {};
+        zmq::message_t m;
+        (void)sock.recv(m);
+        return std::string(view(m));
+    }
+    template <class Rep, class Req>
+    Rep ask(const Req& req) {
+        send_raw(encode(req));
+        Rep rep;
+        REQUIRE(decode_as(recv_raw(), rep) == Status::ok);
+        return rep;
+    }
+};
+
+std::string with_header(std::uint8_t version, std::uint8_t type, std::string_view body) {
+    std::string f{'C', 'B', static_cast<char>(version), static_cast<char>(type)};
+    return f.append(body);
+}
+
+}  // namespace
+
+TEST_CASE("HELLO tells the events endpoint, the version and the limits") {
+    RunningBroker b(local_config());
+    RawClient c(b.broker.endpoints().client);
+    auto rep = c.ask<HelloReply>(Hello{7});
+    CHECK(rep.rid == 7);
+    CHECK(rep.status == 0);
+    CHECK(rep.version == kProtocolVersion);
+    CHECK(rep.events == b.broker.endpoints().events);
+    CHECK(rep.limits.inbox == 2);
+    CHECK(rep.limits.heartbeat_ms == 100);
+}
+
+TEST_CASE("bad frames get the documented error and the broker keeps serving") {
+    RunningBroker b(local_config());
+    RawClient c(b.broker.endpoints().client);
+    ErrorReply err;
+
+    c.send_raw("garbage");
+    REQUIRE(decode_as(c.recv_raw(), err) == Status::ok);
+    CHECK(err.status == static_cast<std::uint64_t>(Status::bad_request));
+
+    std::string hello_body = encode(Hello{5}).substr(kHeaderSize);
+    c.send_raw(with_header(2, 0x01, hello_body));
+    REQUIRE(decode_as(c.recv_raw(), err) == Status::ok);
+    CHECK(err.status == static_cast<std::uint64_t>(Status::bad_version));
+
+    c.send_raw(with_header(1, 0x7F, hello_body));
+    REQUIRE(decode_as(c.recv_raw(), err) == Status::ok);
+    CHECK(err.status == static_cast<std::uint64_t>(Status::unknown_type));
+
+    c.send_raw(encode(HelloReply{9}));  // a type only the broker sends
+    REQUIRE(decode_as(c.recv_raw(), err) == Status::ok);
+    CHECK(err.status == static_cast<std::uint64_t>(Status::unknown_type));
+    CHECK(err.rid == 9);
+
+    // A mistyped field: answered in the request's own reply type.
+    c.send_raw(with_header(1, 0x02, "\x82\xa3rid\x05\xa4nick\x07"));
+    RegisterReply reg;
+    REQUIRE(decode_as(c.recv_raw(), reg) == Status::ok);
+    CHECK(reg.status == static_cast<std::uint64_t>(Status::bad_request));
+    CHECK(reg.rid == 5);
+
+    // A msgpack bomb (a map claiming 2^32 entries) after a valid header.
+    c.send_raw(with_header(1, 0x01, std::string("\x88\xdf\xff\xff\xff\x8b", 6)));
+    HelloReply hello_err;
+    REQUIRE(decode_as(c.recv_raw(), hello_err) == Status::ok);
+    CHECK(hello_err.status == static_cast<std::uint64_t>(Status::bad_request));
+
+    // Three frames from a DEALER: not this protocol; dropped without an answer.
+    c.sock.send(zmq::str_buffer("a"), zmq::send_flags::sndmore);
+    c.sock.send(zmq::str_buffer("b"), zmq::send_flags::sndmore);
+    c.sock.send(zmq::str_buffer("c"), zmq::send_flags::none);
+
+    // A bad notification gets no answer either; the next request is answered normally.
+    c.send_raw(with_header(1, 0x20, "\x81\xa4upto\xa1x"));
+    auto hello = c.ask<HelloReply>(Hello{11});
+    CHECK(hello.rid == 11);
+    auto st = c.ask<StatusReply>(StatusRequest{12});
+    CHECK(st.dropped["malformed"] >= 7);
+}
+
+TEST_CASE("room requests without a live worker get no_worker at once") {
+    RunningBroker b(local_config());
+    RawClient c(b.broker.endpoints().client);
+    auto reg = c.ask<RegisterReply>(Register{1, "alice"});
+    REQUIRE(reg.status == 0);
+    auto join = c.ask<JoinReply>(Join{2, "alice", reg.token, "lobby"});
+    CHECK(join.status == static_cast<std::uint64_t>(Status::no_worker));
+    auto who = c.ask<WhoReply>(Who{3, "lobby"});
+    CHECK(who.status == static_cast<std::uint64_t>(Status::no_worker));
+    // Identity and names are checked before routing.
+    auto bad = c.ask<JoinReply>(Join{4, "alice", "nope", "lobby"});
+    CHECK(bad.status == static_cast<std::uint64_t>(Status::bad_token));
+    auto room = c.ask<JoinReply>(Join{5, "alice", reg.token, "no spaces"});
+    CHECK(room.status == static_cast<std::uint64_t>(Status::invalid_room));
+}
+
+TEST_CASE("DMs wait in a bounded inbox and reach the listener, which acknowledges them") {
+    RunningBroker b(local_config());
+    RawClient alice(b.broker.endpoints().client), bob(b.broker.endpoints().client);
+    auto a = alice.ask<RegisterReply>(Register{1, "alice"});
+    auto bb = bob.ask<RegisterReply>(Register{1, "Bob"});
+    REQUIRE(a.status == 0);
+    REQUIRE(bb.status == 0);
+
+    auto d1 = alice.ask<DmReply>(Dm{2, "alice", a.token, "bob", "first"});
+    CHECK(d1.status == 0);
+    CHECK(d1.to == "Bob");
+    CHECK_FALSE(d1.delivered);
+    auto d2 = alice.ask<DmReply>(Dm{3, "alice", a.token, "BOB", "second"});
+    CHECK(d2.id == d1.id + 1);
+    auto full = alice.ask<DmReply>(Dm{4, "alice", a.token, "bob", "third"});
+    CHECK(full.status == static_cast<std::uint64_t>(Status::inbox_full));
+    auto unknown = alice.ask<DmReply>(Dm{5, "alice", a.token, "carol", "hi"});
+    CHECK(unknown.status == static_cast<std::uint64_t>(Status::unknown_nick));
+    auto forged = alice.ask<DmReply>(Dm{6, "bob", a.token, "alice", "I am bob"});
+    CHECK(forged.status == static_cast<std::uint64_t>(Status::bad_token));
+    auto ctrl = alice.ask<DmReply>(Dm{7, "alice", a.token, "bob", "bell\x07"});
+    CHECK(ctrl.status == static_cast<std::uint64_t>(Status::invalid_text));
+
+    auto listen = bob.ask<ListenReply>(Listen{8, "bob", bb.token});
+    REQUIRE(listen.status == 0);
+    DmDeliver got;
+    REQUIRE(decode_as(bob.recv_raw(), got) == Status::ok);
+    CHECK(got.text == "first");
+    CHECK(got.from == "alice");
+    REQUIRE(decode_as(bob.recv_raw(), got) == Status::ok);
+    CHECK(got.text == "second");
+    bob.send_raw(encode(DmAck{"bob", got.id}));
+
+    auto live = alice.ask<DmReply>(Dm{9, "alice", a.token, "bob", "live"});
+    CHECK(live.delivered);
+    REQUIRE(decode_as(bob.recv_raw(), got) == Status::ok);
+    CHECK(got.text == "live");
+    auto st = alice.ask<StatusReply>(StatusRequest{10});
+    CHECK(st.listeners == 1);
+    CHECK(st.inboxed == 1);  // "live" is not acknowledged yet
+}
+
+TEST_CASE("a sync subscription is answered on its own topic") {
+    RunningBroker b(local_config());
+    zmq::context_t ctx;
+    zmq::socket_t sub(ctx, zmq::socket_type::sub);
+    sub.set(zmq::sockopt::linger, 0);
+    sub.connect(b.broker.endpoints().events);
+    std::string topic = sync_topic("abc123");
+    sub.set(zmq::sockopt::subscribe, topic);
+    zmq::pollitem_t item{sub.handle(), 0, ZMQ_POLLIN, 0};
+    REQUIRE(zmq::poll(&item, 1, std::chrono::milliseconds(3000)) == 1);
+    zmq::message_t m;
+    REQUIRE(sub.recv(m));
+    Decoded d;
+    REQUIRE(decode_topic_frame(view(m), d) == Status::ok);
+    Sync s;
+    REQUIRE(body_as(d, s) == Status::ok);
+    CHECK(s.nonce == "abc123");
+}
