@@ -1,0 +1,67 @@
+#include "room.hpp"
+
+#include <algorithm>
+
+#include "clock.hpp"
+#include "names.hpp"
+
+namespace chatbus {
+
+Room::Room(std::string name, std::size_t history_limit)
+    : name_(std::move(name)), history_limit_(history_limit) {}
+
+bool Room::is_member(std::string_view nick) const {
+    return members_.contains(fold_name(nick));
+}
+
+std::string Room::spelling(std::string_view nick) const {
+    auto it = members_.find(fold_name(nick));
+    return it == members_.end() ? std::string() : it->second;
+}
+
+bool Room::add_member(std::string_view nick) {
+    return members_.emplace(fold_name(nick), nick).second;
+}
+
+bool Room::remove_member(std::string_view nick) {
+    return members_.erase(fold_name(nick)) > 0;
+}
+
+std::vector<std::string> Room::members() const {
+    std::vector<std::string> out;
+    out.reserve(members_.size());
+    for (const auto& [folded, spelled] : members_) {
+        out.push_back(spelled);
+    }
+    return out;
+}
+
+const Event& Room::append(std::string_view kind, std::string_view nick, std::string_view text) {
+    Event e{name_, ++seq_, std::string(kind), std::string(nick), std::string(text), wall_ms()};
+    if (history_limit_ == 0) {
+        // Nothing is kept, but the caller still needs the event to publish it.
+        history_.clear();
+        history_.push_back(std::move(e));
+        return history_.back();
+    }
+    while (history_.size() >= history_limit_) {
+        history_.pop_front();
+    }
+    history_.push_back(std::move(e));
+    return history_.back();
+}
+
+std::vector<Event> Room::history(std::uint64_t last, std::uint64_t since) const {
+    if (history_limit_ == 0) {
+        return {};
+    }
+    auto first = std::partition_point(history_.begin(), history_.end(),
+                                      [since](const Event& e) { return e.seq <= since; });
+    auto count = static_cast<std::uint64_t>(history_.end() - first);
+    if (last > 0 && last < count) {
+        first = history_.end() - static_cast<std::ptrdiff_t>(last);
+    }
+    return {first, history_.end()};
+}
+
+}  // namespace chatbus

@@ -1,0 +1,49 @@
+#pragma once
+// The chat logic of a worker, with no sockets: a decoded request in, the reply and the events to publish out.
+// Rules are those of docs/protocol.md ("JOIN / LEAVE", "SEND", "WHO / ROOMS / HISTORY").
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "messages.hpp"
+#include "room.hpp"
+
+namespace chatbus {
+
+struct RoomLimits {
+    std::size_t history = 1000;   // events kept per room
+    std::size_t max_text = 4096;  // bytes per text; the broker's WELCOME overrides it
+    std::size_t max_batch = 64;   // texts per SEND
+};
+
+class RoomTable {
+  public:
+    explicit RoomTable(RoomLimits limits = {});
+
+    void set_max_text(std::size_t max_text) { limits_.max_text = max_text; }
+    void set_max_batch(std::size_t max_batch) { limits_.max_batch = max_batch; }
+    const RoomLimits& limits() const { return limits_; }
+
+    // Mutating requests append the events to publish, in seq order, to `events`. The nick is trusted: the
+    // broker has checked the token before forwarding.
+    JoinReply join(const Join& req, std::vector<Event>& events);
+    LeaveReply leave(const Leave& req, std::vector<Event>& events);
+    SendReply send(const Send& req, std::vector<Event>& events);
+    WhoReply who(const Who& req) const;
+    HistoryReply history(const History& req) const;
+
+    std::size_t room_count() const { return rooms_.size(); }
+    // By folded name; nullptr when the room never existed here.
+    const Room* find(std::string_view room) const;
+
+  private:
+    Room* find_mut(const std::string& folded);
+
+    RoomLimits limits_;
+    // Rooms outlive their last member so HISTORY and the seq counter survive an empty spell.
+    std::unordered_map<std::string, Room> rooms_;
+};
+
+}  // namespace chatbus
