@@ -1,0 +1,262 @@
+#include "commands.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iterator>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "client.hpp"
+#include "exit_codes.hpp"
+#include "listener.hpp"
+#include "report.hpp"
+#include "token_store.hpp"
+
+namespace chatbus::cli {
+namespace {
+
+TokenStore store_for(const GlobalOptions& g) {
+    return TokenStore(g.token_dir.empty() ? TokenStore::default_dir() : g.token_dir);
+}
+
+SavedNick acting_nick(const GlobalOptions& g) { return store_for(g).select(g.as); }
+
+// The listener a SIGINT/SIGTERM should stop; stop() only writes to a pipe, which is async-signal-safe.
+Listener* g_active_listener = nullptr;
+
+extern "C" void on_stop_signal(int) {
+    if (g_active_listener) g_active_listener->stop();
+}
+
+int run_listener(Client& client, Output& out, ListenConfig cfg) {
+    Listener listener(client, out, std::move(cfg));
+    g_active_listener = &listener;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old_int {}, old_term {};
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    int rc = listener.run();
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    g_active_listener = nullptr;
+    return rc;
+}
+
+std::string seq_range(std::uint64_t a, std::uint64_t b) {
+    return a == b ? "#" + std::to_string(a) : "#" + std::to_string(a) + "-#" + std::to_string(b);
+}
+
+}  // namespace
+
+std::string resolve_broker(const std::optional<std::string>& flag) {
+    if (flag && !flag->empty()) return *flag;
+    if (const char* env = std::getenv("CHATBUS_BROKER"); env && *env) return env;
+    return kDefaultBroker;
+}
+
+std::string text_from_words(const std::vector<std::string>& words, std::istream& in) {
+    if (words.size() == 1 && words[0] == "-") {
+        std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (!all.empty() && all.back() == '\n') all.pop_back();
+        return all;
+    }
+    std::string text;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (i) text.push_back(' ');
+        text += words[i];
+    }
+    return text;
+}
+
+int guarded(Output& out, const std::function<int()>& body) {
+    try {
+        return body();
+    } catch (const UsageError& e) {
+        out.error("usage", e.what());
+        return kExitUsage;
+    } catch (const std::exception& e) {
+        out.error("client_error", e.what());
+        return kExitInternal;
+    }
+}
+
+int cmd_register(const GlobalOptions& g, Output& out, const std::string& nick) {
+    TokenStore store = store_for(g);
+    // Fail before asking: a token the broker handed out but we could not save would be lost for good.
+    store.ensure_dir();
+    Client client(g.broker, g.timeout);
+    RegisterReply r;
+    if (auto o = client.request(Register{.nick = nick}, r); !o.ok()) return report_failure(out, client, o);
+    std::filesystem::path where;
+    try {
+        where = store.save({.nick = r.nick, .token = r.token});
+    } catch (const std::exception& e) {
+        out.error("client_error", std::string("registered ") + r.nick + " but could not save its token: " + e.what() +
+                                      " (unregister is impossible without it; the nick is lost)");
+        return kExitInternal;
+    }
+    out.result(JsonObject().add("nick", r.nick), "registered " + r.nick + " (token saved in " + where.string() + ")");
+    return kExitOk;
+}
+
+int cmd_unregister(const GlobalOptions& g, Output& out) {
+    SavedNick me = acting_nick(g);
+    Client client(g.broker, g.timeout);
+    UnregisterReply r;
+    if (auto o = client.request(Unregister{.nick = me.nick, .token = me.token}, r); !o.ok()) {
+        return report_failure(out, client, o);
+    }
+    store_for(g).remove(me.nick);
+    out.result(JsonObject().add("nick", me.nick), "unregistered " + me.nick);
+    return kExitOk;
+}
+
+int cmd_join(const GlobalOptions& g, Output& out, const std::string& room) {
+    SavedNick me = acting_nick(g);
+    Client client(g.broker, g.timeout);
+    JoinReply r;
+    if (auto o = client.request(Join{.nick = me.nick, .token = me.token, .room = room}, r); !o.ok()) {
+        return report_failure(out, client, o);
+    }
+    out.result(JsonObject().add("room", r.room).add("seq", r.seq).add("joined", r.joined),
+               r.joined ? me.nick + " joined " + r.room + " (#" + std::to_string(r.seq) + ")"
+                        : me.nick + " is already in " + r.room);
+    return kExitOk;
+}
+
+int cmd_leave(const GlobalOptions& g, Output& out, const std::string& room) {
+    SavedNick me = acting_nick(g);
+    Client client(g.broker, g.timeout);
+    LeaveReply r;
+    if (auto o = client.request(Leave{.nick = me.nick, .token = me.token, .room = room}, r); !o.ok()) {
+        return report_failure(out, client, o);
+    }
+    out.result(JsonObject().add("room", r.room).add("seq", r.seq),
+               me.nick + " left " + r.room + " (#" + std::to_string(r.seq) + ")");
+    return kExitOk;
+}
+
+int cmd_send_room(const GlobalOptions& g, Output& out, const std::string& room, const std::string& text) {
+    SavedNick me = acting_nick(g);
+    Client client(g.broker, g.timeout);
+    SendReply r;
+    if (auto o = client.request(Send{.nick = me.nick, .token = me.token, .room = room, .texts = {text}}, r);
+        !o.ok()) {
+        return report_failure(out, client, o);
+    }
+    out.result(JsonObject().add("room", r.room).add("first_seq", r.first_seq).add("last_seq", r.last_seq),
+               "sent to " + r.room + " " + seq_range(r.first_seq, r.last_seq));
+    return kExitOk;
+}
+
+int cmd_send_dm(const GlobalOptions& g, Output& out, const std::string& to, const std::string& text) {
+    SavedNick me = acting_nick(g);
+    Client client(g.broker, g.timeout);
+    DmReply r;
+    if (auto o = client.request(Dm{.nick = me.nick, .token = me.token, .to = to, .text = text}, r); !o.ok()) {
+        return report_failure(out, client, o);
+    }
+    out.result(JsonObject().add("to", r.to).add("id", r.id).add("delivered", r.delivered),
+               "sent DM #" + std::to_string(r.id) + " to " + r.to +
+                   (r.delivered ? " (delivered)" : " (kept in the inbox until " + r.to + " listens)"));
+    return kExitOk;
+}
+
+int cmd_who(const GlobalOptions& g, Output& out, const std::string& room) {
+    Client client(g.broker, g.timeout);
+    WhoReply r;
+    if (auto o = client.request(Who{.room = room}, r); !o.ok()) return report_failure(out, client, o);
+    std::string human;
+    for (std::size_t i = 0; i < r.members.size(); ++i) human += (i ? "\n" : "") + r.members[i];
+    out.result(JsonObject().add("room", r.room).add("members", r.members), human);
+    return kExitOk;
+}
+
+int cmd_rooms(const GlobalOptions& g, Output& out) {
+    Client client(g.broker, g.timeout);
+    RoomsReply r;
+    if (auto o = client.request(Rooms{}, r); !o.ok()) return report_failure(out, client, o);
+    JsonArray rooms;
+    std::string human;
+    for (const auto& info : r.rooms) {
+        rooms.add_raw(JsonObject().add("room", info.room).add("members", info.members).str());
+        if (!human.empty()) human += "\n";
+        human += info.room + " (" + std::to_string(info.members) + (info.members == 1 ? " member)" : " members)");
+    }
+    out.result(JsonObject().add("rooms", rooms), human);
+    return kExitOk;
+}
+
+int cmd_history(const GlobalOptions& g, Output& out, const std::string& room, std::uint64_t last,
+                std::uint64_t since) {
+    Client client(g.broker, g.timeout);
+    HistoryReply r;
+    if (auto o = client.request(History{.room = room, .last = last, .since = since}, r); !o.ok()) {
+        return report_failure(out, client, o);
+    }
+    for (auto& e : r.events) {
+        if (e.room.empty()) e.room = r.room;
+        out.event(e);
+    }
+    return kExitOk;
+}
+
+int cmd_status(const GlobalOptions& g, Output& out) {
+    Client client(g.broker, g.timeout);
+    StatusReply r;
+    if (auto o = client.request(StatusRequest{}, r); !o.ok()) return report_failure(out, client, o);
+    JsonArray workers;
+    std::ostringstream human;
+    human << "nicks " << r.nicks << ", rooms " << r.rooms << ", listeners " << r.listeners << ", inboxed "
+          << r.inboxed << ", requests " << r.requests << "\n";
+    human << "workers: " << r.workers.size();
+    for (const auto& w : r.workers) {
+        workers.add_raw(JsonObject()
+                            .add("id", w.id)
+                            .add("host", w.host)
+                            .add("pid", w.pid)
+                            .add("rooms", w.rooms)
+                            .add("served", w.served)
+                            .add("last_heartbeat_ms", w.last_heartbeat_ms)
+                            .str());
+        human << "\n  " << w.id << " on " << w.host << " pid " << w.pid << ": " << w.rooms << " rooms, " << w.served
+              << " served, last heartbeat " << w.last_heartbeat_ms << " ms ago";
+    }
+    JsonObject dropped;
+    human << "\ndropped:";
+    if (r.dropped.empty()) human << " none";
+    for (const auto& [cause, n] : r.dropped) {
+        dropped.add(cause, n);
+        human << " " << cause << " " << n;
+    }
+    out.result(JsonObject()
+                   .add("nicks", r.nicks)
+                   .add("rooms", r.rooms)
+                   .add("listeners", r.listeners)
+                   .add("inboxed", r.inboxed)
+                   .add("requests", r.requests)
+                   .add("workers", workers)
+                   .add("dropped", dropped),
+               human.str());
+    return kExitOk;
+}
+
+int cmd_listen(const GlobalOptions& g, Output& out, std::optional<std::uint64_t> count,
+               std::optional<std::chrono::milliseconds> duration) {
+    SavedNick me = acting_nick(g);
+    Client client(g.broker, g.timeout);
+    return run_listener(client, out, ListenConfig{.me = me, .count = count, .duration = duration});
+}
+
+int cmd_chat(const GlobalOptions& g, Output& out, const std::string& room) {
+    SavedNick me = acting_nick(g);
+    Client client(g.broker, g.timeout);
+    return run_listener(client, out, ListenConfig{.me = me, .chat_room = room, .input_fd = STDIN_FILENO});
+}
+
+}  // namespace chatbus::cli

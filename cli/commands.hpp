@@ -1,0 +1,49 @@
+#pragma once
+// One function per chatctl command. Each prints its result or error through Output and returns the exit
+// code; main.cpp only parses the command line.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <istream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "output.hpp"
+
+namespace chatbus::cli {
+
+inline constexpr const char* kDefaultBroker = "tcp://127.0.0.1:5555";
+
+struct GlobalOptions {
+    std::string broker = kDefaultBroker;
+    std::optional<std::string> as;
+    std::chrono::milliseconds timeout{3000};
+    std::filesystem::path token_dir;  // empty: TokenStore::default_dir()
+};
+
+// --broker, else $CHATBUS_BROKER, else the default.
+std::string resolve_broker(const std::optional<std::string>& flag);
+// TEXT... as one text: "-" alone reads all of `in` minus one final newline; words are joined by spaces.
+std::string text_from_words(const std::vector<std::string>& words, std::istream& in);
+
+// Runs `body`, turning exceptions into an error line and exit code (UsageError: 2, anything else: 1).
+int guarded(Output& out, const std::function<int()>& body);
+
+int cmd_register(const GlobalOptions& g, Output& out, const std::string& nick);
+int cmd_unregister(const GlobalOptions& g, Output& out);
+int cmd_join(const GlobalOptions& g, Output& out, const std::string& room);
+int cmd_leave(const GlobalOptions& g, Output& out, const std::string& room);
+int cmd_send_room(const GlobalOptions& g, Output& out, const std::string& room, const std::string& text);
+int cmd_send_dm(const GlobalOptions& g, Output& out, const std::string& to, const std::string& text);
+int cmd_who(const GlobalOptions& g, Output& out, const std::string& room);
+int cmd_rooms(const GlobalOptions& g, Output& out);
+int cmd_history(const GlobalOptions& g, Output& out, const std::string& room, std::uint64_t last,
+                std::uint64_t since);
+int cmd_status(const GlobalOptions& g, Output& out);
+int cmd_listen(const GlobalOptions& g, Output& out, std::optional<std::uint64_t> count,
+               std::optional<std::chrono::milliseconds> duration);
+int cmd_chat(const GlobalOptions& g, Output& out, const std::string& room);
+
+}  // namespace chatbus::cli

@@ -1,0 +1,467 @@
+#include "listener.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "clock.hpp"
+#include "codec.hpp"
+#include "endpoint.hpp"
+#include "exit_codes.hpp"
+#include "report.hpp"
+
+namespace chatbus::cli {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string random_nonce() {
+    static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::random_device rd;
+    std::uniform_int_distribution<int> pick(0, 35);
+    std::string s;
+    for (int i = 0; i < 16; ++i) s.push_back(kAlphabet[pick(rd)]);
+    return s;
+}
+
+std::string recv_one(zmq::socket_t& s, bool& got) {
+    zmq::message_t m;
+    got = false;
+    try {
+        if (!s.recv(m, zmq::recv_flags::dontwait)) return {};
+    } catch (const zmq::error_t&) {
+        return {};
+    }
+    got = true;
+    return std::string(m.data<char>(), m.size());
+}
+
+}  // namespace
+
+Listener::Listener(Client& client, Output& out, ListenConfig cfg)
+    : client_(client), out_(out), cfg_(std::move(cfg)), sub_(client.context(), zmq::socket_type::sub) {
+    sub_.set(zmq::sockopt::linger, 0);
+    if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe2 failed");
+}
+
+Listener::~Listener() {
+    ::close(wake_[0]);
+    ::close(wake_[1]);
+}
+
+void Listener::stop() noexcept {
+    stop_requested_.store(true);
+    char c = 1;
+    [[maybe_unused]] auto r = ::write(wake_[1], &c, 1);
+}
+
+void Listener::finish(int code) {
+    if (done_) return;
+    done_ = true;
+    exit_code_ = code;
+}
+
+void Listener::fatal_unreachable(const std::string& message) {
+    if (done_) return;
+    out_.error("unreachable", message);
+    broker_lost_ = true;
+    finish(kExitUnreachable);
+}
+
+int Listener::run() {
+    if (int rc = setup(); rc != kExitOk || done_) {
+        shutdown();
+        return done_ ? exit_code_ : rc;
+    }
+    loop();
+    shutdown();
+    return exit_code_;
+}
+
+int Listener::setup() {
+    HelloReply hello;
+    if (auto o = client_.request(Hello{}, hello); !o.ok()) return report_failure(out_, client_, o);
+    events_endpoint_ = resolve_advertised(hello.events, client_.endpoint());
+    if (hello.limits.heartbeat_ms > 0) heartbeat_ = milliseconds(hello.limits.heartbeat_ms);
+
+    if (cfg_.chat_room) {
+        JoinReply jr;
+        auto o = client_.request(Join{.nick = cfg_.me.nick, .token = cfg_.me.token, .room = *cfg_.chat_room}, jr);
+        if (!o.ok()) return report_failure(out_, client_, o);
+        chat_room_ = jr.room.empty() ? *cfg_.chat_room : jr.room;
+    }
+
+    ListenReply lr;
+    if (auto o = client_.request(Listen{.nick = cfg_.me.nick, .token = cfg_.me.token}, lr); !o.ok()) {
+        return report_failure(out_, client_, o);
+    }
+    attached_ = true;
+
+    sub_.set(zmq::sockopt::rcvhwm, 100000);
+    sub_.connect(events_endpoint_);
+    for (const auto& r : lr.rooms) {
+        rooms_.emplace(r, std::nullopt);
+        sub_.set(zmq::sockopt::subscribe, room_topic(r));
+    }
+    switch (sync()) {
+        case SyncResult::ok:
+            break;
+        case SyncResult::stopped:
+            finish(kExitOk);
+            return kExitOk;
+        case SyncResult::timeout:
+            fatal_unreachable("no subscription confirmation from " + events_endpoint_ + " within " +
+                              format_seconds(client_.timeout()) + " (is the events endpoint reachable?)");
+            return exit_code_;
+    }
+    out_.ready(cfg_.me.nick, lr.rooms);
+    return kExitOk;
+}
+
+Listener::SyncResult Listener::sync() {
+    const std::string nonce = random_nonce();
+    const std::string topic = sync_topic(nonce);
+    sub_.set(zmq::sockopt::subscribe, topic);
+    const std::int64_t deadline = mono_ms() + client_.timeout().count();
+    SyncResult result = SyncResult::timeout;
+    while (result == SyncResult::timeout) {
+        if (stop_requested_) {
+            result = SyncResult::stopped;
+            break;
+        }
+        std::int64_t left = deadline - mono_ms();
+        if (left <= 0) break;
+        zmq::pollitem_t items[] = {{sub_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wake_[0], ZMQ_POLLIN, 0}};
+        try {
+            zmq::poll(items, 2, milliseconds(left));
+        } catch (const zmq::error_t&) {
+            continue;  // EINTR: re-check the stop flag
+        }
+        if (!(items[0].revents & ZMQ_POLLIN)) continue;
+        for (bool got = true; got;) {
+            std::string frame = recv_one(sub_, got);
+            if (!got) break;
+            Decoded d;
+            if (decode_topic_frame(frame, d) != Status::ok) continue;
+            if (d.type == MsgType::sync) {
+                Sync s;
+                if (body_as(d, s) == Status::ok && s.nonce == nonce) {
+                    result = SyncResult::ok;
+                    break;
+                }
+            } else if (d.type == MsgType::event) {
+                Event e;
+                if (body_as(d, e) == Status::ok) pending_.push_back(std::move(e));
+            }
+        }
+    }
+    sub_.set(zmq::sockopt::unsubscribe, topic);
+    return result;
+}
+
+void Listener::loop() {
+    const std::int64_t end = cfg_.duration ? mono_ms() + cfg_.duration->count()
+                                           : std::numeric_limits<std::int64_t>::max();
+    std::int64_t ping_due = mono_ms() + heartbeat_.count();
+    const bool chat_input = cfg_.chat_room && cfg_.input_fd >= 0;
+
+    while (!done_) {
+        while (!pending_.empty() && !done_) {
+            Event e = std::move(pending_.front());
+            pending_.pop_front();
+            on_event(e);
+        }
+        while (client_.has_queued() && !done_) {
+            if (auto f = client_.poll_notification(milliseconds(0))) handle_notification(*f);
+        }
+        if (done_) break;
+        if (stop_requested_) return finish(kExitOk);
+
+        std::int64_t now = mono_ms();
+        if (now >= end) return finish(kExitOk);
+        if (now >= ping_due) {
+            ping();
+            ping_due = mono_ms() + heartbeat_.count();
+            continue;
+        }
+
+        zmq::pollitem_t items[] = {
+            {client_.socket().handle(), 0, ZMQ_POLLIN, 0},
+            {sub_.handle(), 0, ZMQ_POLLIN, 0},
+            {nullptr, wake_[0], ZMQ_POLLIN, 0},
+            {nullptr, chat_input ? cfg_.input_fd : -1, static_cast<short>(chat_input ? ZMQ_POLLIN : 0), 0},
+        };
+        try {
+            zmq::poll(items, chat_input ? 4 : 3, milliseconds(std::min(end, ping_due) - now));
+        } catch (const zmq::error_t& e) {
+            if (e.num() == EINTR) continue;
+            throw;
+        }
+        if (items[2].revents & ZMQ_POLLIN) return finish(kExitOk);
+        if (items[0].revents & ZMQ_POLLIN) {
+            // Bounded so a flood of DMs cannot starve the heartbeat.
+            for (int i = 0; i < 1000 && !done_; ++i) {
+                auto f = client_.poll_notification(milliseconds(0));
+                if (!f) break;
+                handle_notification(*f);
+            }
+        }
+        if ((items[1].revents & ZMQ_POLLIN) && !done_) drain_sub(1000);
+        if (chat_input && (items[3].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) && !done_) read_input();
+    }
+}
+
+void Listener::shutdown() {
+    if (!attached_) return;
+    attached_ = false;
+    client_.notify(Unlisten{.nick = cfg_.me.nick});
+    if (broker_lost_) return;  // waiting for a broker that stopped answering would only delay the exit
+    // The PING's reply proves the UNLISTEN before it arrived (same connection, in order); the socket has no
+    // linger, so without it the UNLISTEN could be dropped at exit and the broker would wait for a timeout.
+    PingReply pr;
+    client_.request(Ping{}, pr, std::min(client_.timeout(), milliseconds(1000)));
+}
+
+void Listener::drain_sub(std::size_t max_frames) {
+    for (std::size_t i = 0; i < max_frames && !done_; ++i) {
+        bool got = false;
+        std::string frame = recv_one(sub_, got);
+        if (!got) return;
+        handle_sub_frame(frame);
+    }
+}
+
+void Listener::handle_sub_frame(std::string_view frame) {
+    Decoded d;
+    if (Status s = decode_topic_frame(frame, d); s != Status::ok) {
+        spdlog::debug("ignoring undecodable event frame ({})", status_name(s));
+        return;
+    }
+    if (d.type != MsgType::event) return;  // late SYNCs of earlier nonces
+    Event e;
+    if (body_as(d, e) != Status::ok) {
+        spdlog::debug("ignoring malformed event");
+        return;
+    }
+    on_event(e);
+}
+
+void Listener::handle_notification(std::string_view frame) {
+    Decoded d;
+    if (decode(frame, d) != Status::ok) return;
+    switch (d.type) {
+        case MsgType::dm_deliver: {
+            DmDeliver m;
+            if (body_as(d, m) == Status::ok) on_dm(m);
+            break;
+        }
+        case MsgType::membership: {
+            Membership m;
+            if (body_as(d, m) == Status::ok) on_membership(m);
+            break;
+        }
+        case MsgType::listen_end: {
+            ListenEnd m;
+            body_as(d, m);
+            attached_ = false;  // an UNLISTEN now could detach whichever listener replaced this one
+            if (!done_) {
+                out_.error("listen_end",
+                           "listener detached by the broker: " + (m.reason.empty() ? std::string("?") : m.reason));
+                finish(kExitRefused);
+            }
+            break;
+        }
+        default:
+            spdlog::debug("ignoring unexpected {} from the broker", msg_type_name(d.type));
+    }
+}
+
+void Listener::on_event(const Event& e) {
+    if (done_) return;
+    auto it = rooms_.find(e.room);
+    if (it == rooms_.end()) return;  // in flight when we unsubscribed
+    if (it->second) {
+        std::uint64_t last = *it->second;
+        if (e.seq <= last) return;
+        if (e.seq > last + 1) {
+            fill(e.room, last, e.seq - 1, true);
+            it = rooms_.find(e.room);
+            if (done_ || it == rooms_.end()) return;
+            if (it->second && e.seq <= *it->second) return;
+        }
+    }
+    print_event(e);
+}
+
+void Listener::print_event(const Event& e) {
+    if (done_) return;
+    out_.event(e);
+    rooms_[e.room] = e.seq;
+    counted();
+}
+
+void Listener::counted() {
+    ++printed_;
+    if (cfg_.count && printed_ >= *cfg_.count) finish(kExitOk);
+}
+
+void Listener::fill(const std::string& room, std::uint64_t since, std::uint64_t upto, bool note_missing) {
+    HistoryReply hr;
+    auto o = client_.request(History{.room = room, .since = since}, hr);
+    if (o.transport == Transport::timeout) {
+        return fatal_unreachable(no_answer_message(client_));
+    }
+    if (o.status != Status::ok) {
+        spdlog::warn("cannot fetch missed events of {} after #{}: {} ({})", room, since, o.error,
+                     status_name(o.status));
+    } else {
+        for (auto ev : hr.events) {
+            if (done_) return;
+            if (ev.room.empty()) ev.room = room;
+            auto it = rooms_.find(room);
+            if (it == rooms_.end()) return;
+            if (ev.seq > upto || (it->second && ev.seq <= *it->second)) continue;
+            print_event(ev);
+        }
+    }
+    auto it = rooms_.find(room);
+    if (note_missing && it != rooms_.end() && upto != std::numeric_limits<std::uint64_t>::max() &&
+        (!it->second || *it->second < upto)) {
+        // The room no longer keeps them (history is bounded): say so rather than pretend nothing happened.
+        std::uint64_t from = it->second ? *it->second + 1 : since + 1;
+        spdlog::warn("events #{}..#{} of {} are no longer available", from, upto, room);
+        out_.note("[" + room + "] events #" + std::to_string(from) + "-#" + std::to_string(upto) +
+                  " were missed and are no longer kept");
+        it->second = upto;
+    }
+}
+
+void Listener::on_membership(const Membership& m) {
+    if (done_) return;
+    if (m.joined) {
+        out_.membership(m);
+        if (rooms_.contains(m.room)) return;
+        rooms_.emplace(m.room, std::nullopt);
+        sub_.set(zmq::sockopt::subscribe, room_topic(m.room));
+        switch (sync()) {
+            case SyncResult::ok:
+                break;
+            case SyncResult::stopped:
+                return finish(kExitOk);
+            case SyncResult::timeout:
+                return fatal_unreachable("no subscription confirmation from " + events_endpoint_ + " within " +
+                                         format_seconds(client_.timeout()));
+        }
+        // Events since the join were published before the subscription was surely active: take them from
+        // HISTORY, the SUB copies are then dropped as duplicates.
+        if (m.seq > 0) {
+            rooms_[m.room] = m.seq - 1;
+            fill(m.room, m.seq - 1, std::numeric_limits<std::uint64_t>::max(), false);
+        }
+        return;
+    }
+    auto it = rooms_.find(m.room);
+    if (it != rooms_.end()) {
+        // Show the room up to and including our own leave, which may not have come over SUB yet. A room we
+        // were the last to leave may be gone already, so nothing is reported missing here.
+        drain_sub(1000);
+        it = rooms_.find(m.room);
+        if (it != rooms_.end() && it->second && m.seq > *it->second) fill(m.room, *it->second, m.seq, false);
+        if (done_) return;
+        it = rooms_.find(m.room);
+        if (it == rooms_.end()) return out_.membership(m);
+        sub_.set(zmq::sockopt::unsubscribe, room_topic(m.room));
+        rooms_.erase(m.room);
+    }
+    out_.membership(m);
+}
+
+void Listener::on_dm(const DmDeliver& d) {
+    if (done_) return;  // not printed, so not acknowledged: the broker keeps it for the next listener
+    const bool fresh = d.id > last_dm_;
+    if (fresh) {
+        out_.dm(d);
+        last_dm_ = d.id;
+    }
+    // Repeats are acknowledged again: the broker redelivers until it has an ack from this listener.
+    client_.notify(DmAck{.nick = cfg_.me.nick, .upto = last_dm_});
+    if (fresh) counted();
+}
+
+void Listener::ping() {
+    PingReply pr;
+    auto o = client_.request(Ping{}, pr);
+    if (o.transport == Transport::timeout) {
+        fatal_unreachable("lost contact with the broker: no answer to PING from " + client_.endpoint() +
+                          " within " + format_seconds(client_.timeout()));
+    } else if (o.status != Status::ok) {
+        spdlog::warn("PING answered with {}: {}", status_name(o.status), o.error);
+    }
+}
+
+void Listener::read_input() {
+    char buf[4096];
+    ssize_t n = ::read(cfg_.input_fd, buf, sizeof buf);
+    if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) return;
+        spdlog::warn("reading input failed: {}", std::strerror(errno));
+        n = 0;
+    }
+    if (n == 0) {
+        if (!input_buf_.empty()) handle_line(std::exchange(input_buf_, {}));
+        return finish(kExitOk);
+    }
+    input_buf_.append(buf, static_cast<std::size_t>(n));
+    std::size_t nl;
+    while (!done_ && (nl = input_buf_.find('\n')) != std::string::npos) {
+        std::string line = input_buf_.substr(0, nl);
+        input_buf_.erase(0, nl + 1);
+        handle_line(std::move(line));
+    }
+}
+
+void Listener::handle_line(std::string line) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) return;
+    if (line == "/quit") return finish(kExitOk);
+    if (line.starts_with("/msg ")) {
+        std::string_view rest = std::string_view(line).substr(5);
+        rest.remove_prefix(std::min(rest.find_first_not_of(' '), rest.size()));
+        auto sp = rest.find(' ');
+        std::string to(rest.substr(0, sp));
+        std::string text = sp == std::string_view::npos ? std::string() : std::string(rest.substr(sp + 1));
+        if (to.empty() || text.empty()) {
+            out_.error("usage", "usage: /msg NICK TEXT");
+            return;
+        }
+        DmReply r;
+        auto o = client_.request(Dm{.nick = cfg_.me.nick, .token = cfg_.me.token, .to = to, .text = text}, r);
+        if (!o.ok()) {
+            report_failure(out_, client_, o);
+            return;
+        }
+        out_.result(JsonObject().add("to", r.to).add("id", r.id).add("delivered", r.delivered), "");
+        out_.note("[dm #" + std::to_string(r.id) + " to " + r.to + "] " + (r.delivered ? "delivered" : "queued"));
+        return;
+    }
+    if (line.starts_with("/") && !line.starts_with("//")) {
+        out_.error("usage", "unknown command " + line.substr(0, line.find(' ')) +
+                                " (lines starting with / are commands: /msg NICK TEXT, /quit; // sends a /)");
+        return;
+    }
+    if (line.starts_with("//")) line.erase(0, 1);
+    SendReply r;
+    auto o = client_.request(Send{.nick = cfg_.me.nick, .token = cfg_.me.token, .room = chat_room_, .texts = {line}}, r);
+    if (!o.ok()) report_failure(out_, client_, o);
+}
+
+}  // namespace chatbus::cli

@@ -1,0 +1,105 @@
+#include "output.hpp"
+
+#include <iostream>
+
+namespace chatbus::cli {
+
+Output::Output(bool json) : Output(json, std::cout, std::cerr) {}
+Output::Output(bool json, std::ostream& out, std::ostream& err) : json_(json), out_(out), err_(err) {}
+
+void Output::line(std::ostream& s, std::string_view text) {
+    s << text << '\n';
+    s.flush();
+}
+
+void Output::result(const JsonObject& obj, std::string_view human) {
+    if (json_) {
+        std::string body = obj.str();
+        // obj is "{...}": splice "ok":true in front of its fields.
+        line(out_, body == "{}" ? std::string(R"({"ok":true})") : R"({"ok":true,)" + body.substr(1));
+    } else if (!human.empty()) {
+        line(out_, human);
+    }
+}
+
+void Output::error(std::string_view status, std::string_view message) {
+    if (json_) {
+        line(out_, JsonObject().add("ok", false).add("status", status).add("error", message).str());
+    } else {
+        line(err_, "chatctl: " + std::string(message) + " (" + std::string(status) + ")");
+    }
+}
+
+void Output::note(std::string_view human) {
+    if (!json_) line(err_, human);
+}
+
+void Output::event(const Event& e) {
+    if (json_) {
+        line(out_, JsonObject()
+                       .add("type", "event")
+                       .add("room", e.room)
+                       .add("seq", e.seq)
+                       .add("kind", e.kind)
+                       .add("nick", e.nick)
+                       .add("text", e.text)
+                       .add("ts", e.ts)
+                       .str());
+        return;
+    }
+    std::string head = "[" + e.room + " #" + std::to_string(e.seq) + "] ";
+    if (e.kind == "message") {
+        line(out_, head + e.nick + ": " + e.text);
+    } else if (e.kind == "join") {
+        line(out_, head + "* " + e.nick + " joined");
+    } else if (e.kind == "leave") {
+        line(out_, head + "* " + e.nick + " left");
+    } else {
+        line(out_, head + "* " + e.nick + " " + e.kind);
+    }
+}
+
+void Output::dm(const DmDeliver& d) {
+    if (json_) {
+        line(out_, JsonObject()
+                       .add("type", "dm")
+                       .add("id", d.id)
+                       .add("from", d.from)
+                       .add("to", d.to)
+                       .add("text", d.text)
+                       .add("ts", d.ts)
+                       .str());
+        return;
+    }
+    line(out_, "[dm #" + std::to_string(d.id) + " from " + d.from + "] " + d.text);
+}
+
+void Output::membership(const Membership& m) {
+    if (json_) {
+        line(out_, JsonObject()
+                       .add("type", "membership")
+                       .add("room", m.room)
+                       .add("joined", m.joined)
+                       .add("seq", m.seq)
+                       .str());
+        return;
+    }
+    line(err_, (m.joined ? "now following " : "no longer following ") + m.room);
+}
+
+void Output::ready(std::string_view nick, const std::vector<std::string>& rooms) {
+    if (json_) {
+        line(out_, JsonObject().add("type", "ready").add("nick", nick).add("rooms", rooms).str());
+        return;
+    }
+    std::string text = "listening as " + std::string(nick);
+    if (rooms.empty()) {
+        text += " (in no room yet)";
+    } else {
+        text += " in ";
+        for (std::size_t i = 0; i < rooms.size(); ++i) text += (i ? ", " : "") + rooms[i];
+    }
+    line(err_, text);
+}
+
+}  // namespace chatbus::cli

@@ -1,0 +1,42 @@
+#pragma once
+// Everything chatctl prints goes through here, so human and --json output stay consistent: in JSON mode
+// stdout carries exactly one JSON object per line; in human mode results go to stdout, errors and status
+// notes to stderr. Every line is flushed, because listeners are read live by people and scripts.
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "json_writer.hpp"
+#include "messages.hpp"
+
+namespace chatbus::cli {
+
+class Output {
+public:
+    explicit Output(bool json);
+    Output(bool json, std::ostream& out, std::ostream& err);
+
+    bool json() const { return json_; }
+
+    // A command's result: `obj` (to which "ok":true is prepended) in JSON mode, else the human lines.
+    void result(const JsonObject& obj, std::string_view human);
+    // A failure: `chatctl: MESSAGE (STATUS)` on stderr, or {"ok":false,...} on stdout.
+    void error(std::string_view status, std::string_view message);
+    // A human-only note on stderr (nothing in JSON mode).
+    void note(std::string_view human);
+
+    void event(const Event& e);
+    void dm(const DmDeliver& d);
+    void membership(const Membership& m);
+    void ready(std::string_view nick, const std::vector<std::string>& rooms);
+
+private:
+    void line(std::ostream& s, std::string_view text);
+
+    bool json_;
+    std::ostream& out_;
+    std::ostream& err_;
+};
+
+}  // namespace chatbus::cli
