@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""A whole session spoken by a client written from docs/protocol.md alone (chatbus_harness.RawClient: header
+b"CB\\x01" + type byte + msgpack map), which shows the document is enough to write a client in another
+language."""
+import chatbus_harness  # noqa: F401 (first: it makes pyzmq and msgpack importable)
+import time
+import uuid
+
+import msgpack
+import zmq
+
+from chatbus_harness import STATUS, T, TYPE_NAME, check, check_eq, decode_topic_frame, room_topic, run_checks
+
+
+def ok(rep, what):
+    check(rep.get("status") == 0 and rep.get("error") == "", "%s: %r" % (what, rep))
+    return rep
+
+
+def notification(client, problems, after):
+    """The next notification on `client`. One that came in before the reply to `after` was stashed by
+    expect_reply; the document says notifications caused by a request follow its reply, so that is noted."""
+    if client.notifications:
+        t, body = client.notifications.pop(0)
+        problems.append("%s %r arrived before the reply to %s (docs: after the reply)" % (
+            TYPE_NAME.get(t, hex(t)), body, after))
+        return t, body
+    return client.recv(5)
+
+
+def session(c):
+    a, b = c.raw(), c.raw()
+    problems = []  # deviations that do not stop the session; reported at the end
+
+    hello = ok(a.request("HELLO"), "HELLO")
+    check_eq(hello.get("version"), 1, "HELLO version")
+    limits = hello.get("limits")
+    for k in ("max_text", "max_batch", "max_frame", "history", "inbox", "heartbeat_ms"):
+        check(isinstance(limits.get(k), int) and limits[k] > 0, "HELLO limits.%s: %r" % (k, limits))
+    check_eq(limits.get("max_text"), 4096, "default max_text")
+
+    ra = ok(a.request("REGISTER", nick="Ann"), "REGISTER Ann")
+    check_eq(ra.get("nick"), "Ann", "registered spelling")
+    tok_a = ra.get("token")
+    check(len(tok_a) == 64 and all(ch in "0123456789abcdef" for ch in tok_a), "token format: %r" % tok_a)
+    tok_b = ok(b.request("REGISTER", nick="ben"), "REGISTER ben")["token"]
+
+    # Subscribe to the room and to a sync topic; SYNC means the room subscription is active.
+    sub = zmq.Context.instance().socket(zmq.SUB)
+    sub.setsockopt(zmq.LINGER, 0)
+    sub.connect(hello["events"])
+    sub.setsockopt(zmq.SUBSCRIBE, room_topic("talk"))
+    sub.setsockopt(zmq.SUBSCRIBE, room_topic("ta"))  # a prefix of "talk": must never match it
+    nonce = uuid.uuid4().hex
+    sub.setsockopt(zmq.SUBSCRIBE, b"sync/" + nonce.encode() + b"\0")
+    check(sub.poll(5000), "no SYNC within 5 s")
+    topic, t, body = decode_topic_frame(sub.recv())
+    check_eq((topic, t, body), (b"sync/" + nonce.encode() + b"\0", T["SYNC"], {"nonce": nonce}), "SYNC frame")
+
+    # B listens: LISTEN_REPLY lists its rooms (none yet).
+    lr = ok(b.request("LISTEN", nick="ben", token=tok_b), "LISTEN")
+    check_eq(lr.get("rooms"), [], "LISTEN rooms")
+
+    j = ok(a.request("JOIN", nick="Ann", token=tok_a, room="Talk"), "JOIN")
+    check_eq((j["room"], j["seq"], j["joined"]), ("talk", 1, True), "JOIN reply")
+    j = ok(b.request("JOIN", nick="ben", token=tok_b, room="talk"), "JOIN ben")
+    check_eq(j["seq"], 2, "second JOIN seq")
+    # MEMBERSHIP goes to ben's listener after the reply.
+    t, m = notification(b, problems, "JOIN")
+    check_eq((t, m), (T["MEMBERSHIP"], {"nick": "ben", "room": "talk", "joined": True, "seq": 2}), "MEMBERSHIP")
+
+    s = ok(a.request("SEND", nick="Ann", token=tok_a, room="talk", texts=["one", "two \u00e9", "three"]), "SEND")
+    check_eq((s["room"], s["first_seq"], s["last_seq"]), ("talk", 3, 5), "SEND seqs")
+    got = []
+    while len(got) < 5:
+        check(sub.poll(5000), "room events: got %d of 5" % len(got))
+        topic, t, ev = decode_topic_frame(sub.recv())
+        check_eq((topic, t), (room_topic("talk"), T["EVENT"]), "event frame header")
+        got.append(ev)
+    check_eq([(e["seq"], e["kind"], e["nick"], e["text"]) for e in got],
+             [(1, "join", "Ann", ""), (2, "join", "ben", ""), (3, "message", "Ann", "one"),
+              (4, "message", "Ann", "two \u00e9"), (5, "message", "Ann", "three")], "room events")
+    check(not sub.poll(200), "an extra frame on the SUB (prefix match of room/ta?)")
+
+    # The batch is validated as a whole.
+    bad = a.request("SEND", nick="Ann", token=tok_a, room="talk", texts=["fine", "bad\x01"])
+    check_eq(bad["status"], STATUS["invalid_text"], "SEND with one bad text")
+    big = a.request("SEND", nick="Ann", token=tok_a, room="talk", texts=["x"] * (limits["max_batch"] + 1))
+    check_eq(big["status"], STATUS["batch_too_large"], "SEND over max_batch")
+    check_eq(a.request("SEND", nick="Ann", token=tok_a, room="talk")["status"], STATUS["invalid_text"],
+             "SEND without texts")
+    check_eq(a.request("SEND", nick="Ann", token=tok_a, room="talk", texts=["x" * 4097])["status"],
+             STATUS["invalid_text"], "text over max_text")
+    check_eq(a.request("JOIN", nick="Ann", token=tok_a, room="Bad Room")["status"], STATUS["invalid_room"],
+             "JOIN invalid room")
+    check_eq(a.request("SEND", nick="Ann", token=tok_a, room="elsewhere", texts=["x"])["status"] in
+             (STATUS["not_member"], STATUS["no_such_room"]), True, "SEND to a room not joined")
+
+    h = ok(a.request("HISTORY", room="talk", last=2, since=0), "HISTORY")
+    check_eq([e["seq"] for e in h["events"]], [4, 5], "HISTORY last 2")
+    w = ok(a.request("WHO", room="talk"), "WHO")
+    check_eq(sorted(w["members"]), ["Ann", "ben"], "WHO")
+    rooms = ok(a.request("ROOMS"), "ROOMS")
+    check_eq(rooms["rooms"], [{"room": "talk", "members": 2}], "ROOMS")
+
+    # DM to the listener: DM_DELIVER on its socket, acknowledged with DM_ACK.
+    d = ok(a.request("DM", nick="Ann", token=tok_a, to="BEN", text="psst"), "DM")
+    check_eq((d["to"], d["delivered"]), ("ben", True), "DM reply")
+    t, dd = notification(b, problems, "DM")
+    check_eq(t, T["DM_DELIVER"], "DM_DELIVER type")
+    check_eq((dd["id"], dd["from"], dd["to"], dd["text"]), (d["id"], "Ann", "ben", "psst"), "DM_DELIVER")
+    b.send_raw(b"CB\x01" + bytes([T["DM_ACK"]]) + msgpack.packb({"nick": "ben", "upto": dd["id"]}))
+    ok(b.request("PING"), "PING")
+    deadline = time.monotonic() + 5
+    while ok(a.request("STATUS"), "STATUS")["inboxed"] != 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    st = ok(a.request("STATUS"), "STATUS")
+    check_eq((st["nicks"], st["rooms"], st["listeners"], st["inboxed"]), (2, 1, 1, 0), "STATUS counters")
+    check_eq(len(st["workers"]), 1, "STATUS workers")
+    check(set(st["workers"][0]) >= {"id", "host", "pid", "rooms", "served", "last_heartbeat_ms"},
+          "STATUS worker fields: %r" % st["workers"][0])
+    check(isinstance(st["dropped"], dict) and set(st["dropped"]) <= {"malformed", "worker_timeout", "unroutable"}
+          and all(isinstance(v, int) for v in st["dropped"].values()), "STATUS dropped: %r" % st["dropped"])
+
+    # A second LISTEN for ben replaces the first: LISTEN_END reason replaced on the old socket.
+    b2 = c.raw()
+    ok(b2.request("LISTEN", nick="ben", token=tok_b), "second LISTEN")
+    t, end = notification(b, problems, "second LISTEN")
+    check_eq((t, end), (T["LISTEN_END"], {"nick": "ben", "reason": "replaced"}), "LISTEN_END to the old listener")
+
+    # LEAVE: reply, MEMBERSHIP to the (new) listener, leave event.
+    lv = ok(b.request("LEAVE", nick="ben", token=tok_b, room="talk"), "LEAVE")
+    check_eq(lv["seq"], 6, "LEAVE seq")
+    t, m = notification(b2, problems, "LEAVE")
+    check_eq((t, m), (T["MEMBERSHIP"], {"nick": "ben", "room": "talk", "joined": False, "seq": 6}), "MEMBERSHIP leave")
+    check(sub.poll(5000), "no leave event")
+    check_eq(decode_topic_frame(sub.recv())[2]["kind"], "leave", "leave event")
+
+    # UNREGISTER ends the listener with reason unregistered and leaves every room.
+    ok(a.request("JOIN", nick="Ann", token=tok_a, room="second"), "JOIN second")
+    ok(a.request("LISTEN", nick="Ann", token=tok_a), "LISTEN Ann")
+    ok(a.request("UNREGISTER", nick="Ann", token=tok_a), "UNREGISTER")
+    seen = [x[0] for x in a.notifications]
+    deadline = time.monotonic() + 5
+    while T["LISTEN_END"] not in seen and time.monotonic() < deadline:
+        try:
+            seen.append(a.recv(max(0.05, deadline - time.monotonic()))[0])
+        except TimeoutError:
+            break
+    check(T["LISTEN_END"] in seen, "no LISTEN_END after UNREGISTER; got %r" % seen)
+    check_eq(a.request("ROOMS")["rooms"], [], "ROOMS after everyone left")
+    check_eq(a.request("DM", nick="ben", token=tok_b, to="Ann", text="x")["status"], STATUS["unknown_nick"],
+             "DM to an unregistered nick")
+
+    # UNLISTEN from the attached listener detaches it.
+    b2.send_raw(b"CB\x01" + bytes([T["UNLISTEN"]]) + msgpack.packb({"nick": "ben"}))
+    ok(b2.request("PING"), "PING after UNLISTEN")
+    deadline = time.monotonic() + 5
+    while ok(a.request("STATUS"), "STATUS")["listeners"] != 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    check_eq(ok(a.request("STATUS"), "STATUS")["listeners"], 0, "listeners after UNLISTEN")
+    sub.close(0)
+    check(not problems, "; ".join(problems))
+
+
+if __name__ == "__main__":
+    run_checks([("a full session by a raw client written from the document", session)])
