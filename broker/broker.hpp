@@ -90,7 +90,7 @@ private:
     std::int64_t last_heartbeat_ms_ = 0;
 
     std::uint64_t requests_ = 0;
-    std::map<std::string, std::uint64_t> dropped_;
+    std::map<std::string, std::uint64_t> dropped_{{"malformed", 0}, {"worker_timeout", 0}, {"unroutable", 0}};
     std::vector<zmq::message_t> parts_;  // reused per message to avoid allocations
     std::string scratch_;                // reused encode buffer
 };

@@ -221,11 +221,19 @@ void Broker::route_to_worker(const std::string& client, const Req& r, std::strin
                              const std::string& nick) {
     using Reply = reply_of_t<Req>;
     std::string folded_nick;
+    std::string respelled;
     if constexpr (requires { r.token; }) {
         NickEntry* e = nullptr;
         Status s = registry_.authenticate(nick, r.token, e);
         if (s != Status::ok) return reply(client, Reply{r.rid}, s);
         folded_nick = fold_name(e->display);
+        // Workers show the nick as they get it; give them the registered spelling (rarely differs).
+        if (r.nick != e->display) {
+            Req copy = r;
+            copy.nick = e->display;
+            respelled = encode(copy);
+            raw = respelled;
+        }
     }
     if (!valid_room(r.room)) return reply(client, Reply{r.rid}, Status::invalid_room);
     std::string room = fold_name(r.room);

@@ -47,7 +47,8 @@ void Broker::on_worker_message(std::vector<zmq::message_t>& parts) {
         workers_.ready(routing_id, r.worker, r.host, r.pid, now);
         std::string xsub = cfg_.xsub_advertise.empty() ? bound_.xsub : cfg_.xsub_advertise;
         send_to_worker(routing_id, encode(WWelcome{xsub, static_cast<std::uint64_t>(cfg_.heartbeat_ms),
-                                                   static_cast<std::uint64_t>(cfg_.liveness), cfg_.max_text}));
+                                                   static_cast<std::uint64_t>(cfg_.liveness), cfg_.max_text,
+                                                   cfg_.max_batch}));
         return;
     }
     WorkerState* w = workers_.find(routing_id);
@@ -87,16 +88,19 @@ void Broker::on_worker_reply(WorkerState& w, std::uint64_t bid, std::string_view
     PendingRequest p;
     if (!pending_.take(bid, p)) return;  // answered too late: the client already got `timeout`
     ++w.served;
-    if (p.type == MsgType::join || p.type == MsgType::leave) note_membership(p, reply);
+    // The reply first: a client that is also the listener must learn the outcome before the notification.
     if (!p.client.empty()) send_to_client(p.client, reply);
+    if (p.type == MsgType::join || p.type == MsgType::leave) note_membership(p, reply);
 }
 
 void Broker::note_membership(const PendingRequest& p, std::string_view reply) {
     bool joined = p.type == MsgType::join;
     std::uint64_t seq = 0;
     if (joined) {
+        // An ok JOIN counts even when the worker says "already a member": after a broker restart that is
+        // how the broker relearns memberships it forgot.
         JoinReply r;
-        if (decode_as(reply, r) != Status::ok || r.status != 0 || !r.joined) return;
+        if (decode_as(reply, r) != Status::ok || r.status != 0) return;
         seq = r.seq;
     } else {
         LeaveReply r;
@@ -105,14 +109,13 @@ void Broker::note_membership(const PendingRequest& p, std::string_view reply) {
     }
     NickEntry* e = registry_.find(p.nick);
     if (!e) return;
+    bool changed = joined ? e->rooms.insert(p.room).second : e->rooms.erase(p.room) > 0;
     if (joined) {
-        e->rooms.insert(p.room);
         rooms_.add(p.room, p.nick);
     } else {
-        e->rooms.erase(p.room);
         rooms_.remove(p.room, p.nick);
     }
-    if (e->listener) send_to_client(*e->listener, encode(Membership{e->display, p.room, joined, seq}));
+    if (changed && e->listener) send_to_client(*e->listener, encode(Membership{e->display, p.room, joined, seq}));
 }
 
 void Broker::fail_pending(std::vector<PendingRequest> failed, Status s) {

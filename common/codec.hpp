@@ -71,6 +71,7 @@ Status body_as(const Decoded& d, T& out) noexcept {
     if (d.type != T::kType) return Status::unknown_type;
     try {
         if (d.body.get().type != msgpack::type::MAP) return Status::bad_request;
+        out = T{};  // fields missing from the message take their defaults, not leftovers
         d.body.get().convert(out);
         return Status::ok;
     } catch (...) {

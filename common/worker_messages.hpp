@@ -18,8 +18,8 @@ struct WReady {
 struct WWelcome {
     static constexpr MsgType kType = MsgType::w_welcome;
     std::string xsub;
-    std::uint64_t heartbeat_ms = 0, liveness = 0, max_text = 0;
-    MSGPACK_DEFINE_MAP(xsub, heartbeat_ms, liveness, max_text)
+    std::uint64_t heartbeat_ms = 0, liveness = 0, max_text = 0, max_batch = 0;
+    MSGPACK_DEFINE_MAP(xsub, heartbeat_ms, liveness, max_text, max_batch)
     bool operator==(const WWelcome&) const = default;
 };
 struct WHeartbeat {
