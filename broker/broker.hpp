@@ -23,7 +23,7 @@ struct BrokerEndpoints {
 };
 
 class Broker {
-public:
+  public:
     explicit Broker(BrokerConfig cfg);
     ~Broker();
     Broker(const Broker&) = delete;
@@ -38,10 +38,12 @@ public:
     // Thread- and signal-safe: run() returns within one poll tick.
     void stop() { stop_.store(true, std::memory_order_relaxed); }
 
-private:
+  private:
     // client_requests.cpp
     void on_client_message(std::vector<zmq::message_t>& parts);
     void handle_request(const std::string& client, Decoded& d, std::string_view raw);
+    void on_hello(const std::string& client, const Hello& r);
+    void on_ping(const std::string& client, const Ping& r);
     void on_register(const std::string& client, const Register& r);
     void on_unregister(const std::string& client, const Unregister& r);
     void on_dm(const std::string& client, const Dm& r);
@@ -50,7 +52,8 @@ private:
     void on_dm_ack(const std::string& client, const DmAck& a);
     void on_unlisten(const std::string& client, const Unlisten& u);
     template <class Req>
-    void route_to_worker(const std::string& client, const Req& r, std::string_view raw, const std::string& nick);
+    void route_to_worker(const std::string& client, const Req& r, std::string_view raw,
+                         const std::string& nick);
     void deliver_inbox(NickEntry& e);
     void expire_listeners(std::int64_t now);
     template <class Reply>

@@ -32,24 +32,40 @@ namespace {
 template <class F>
 bool with_reply_type(MsgType request, F&& f) {
     switch (request) {
-        case MsgType::hello: return f(HelloReply{}), true;
-        case MsgType::register_nick: return f(RegisterReply{}), true;
-        case MsgType::unregister: return f(UnregisterReply{}), true;
-        case MsgType::join: return f(JoinReply{}), true;
-        case MsgType::leave: return f(LeaveReply{}), true;
-        case MsgType::send: return f(SendReply{}), true;
-        case MsgType::dm: return f(DmReply{}), true;
-        case MsgType::who: return f(WhoReply{}), true;
-        case MsgType::rooms: return f(RoomsReply{}), true;
-        case MsgType::history: return f(HistoryReply{}), true;
-        case MsgType::listen: return f(ListenReply{}), true;
-        case MsgType::ping: return f(PingReply{}), true;
-        case MsgType::status: return f(StatusReply{}), true;
-        default: return false;
+        case MsgType::hello:
+            return f(HelloReply{}), true;
+        case MsgType::register_nick:
+            return f(RegisterReply{}), true;
+        case MsgType::unregister:
+            return f(UnregisterReply{}), true;
+        case MsgType::join:
+            return f(JoinReply{}), true;
+        case MsgType::leave:
+            return f(LeaveReply{}), true;
+        case MsgType::send:
+            return f(SendReply{}), true;
+        case MsgType::dm:
+            return f(DmReply{}), true;
+        case MsgType::who:
+            return f(WhoReply{}), true;
+        case MsgType::rooms:
+            return f(RoomsReply{}), true;
+        case MsgType::history:
+            return f(HistoryReply{}), true;
+        case MsgType::listen:
+            return f(ListenReply{}), true;
+        case MsgType::ping:
+            return f(PingReply{}), true;
+        case MsgType::status:
+            return f(StatusReply{}), true;
+        default:
+            return false;
     }
 }
 
-bool is_notification(MsgType t) { return t == MsgType::dm_ack || t == MsgType::unlisten; }
+bool is_notification(MsgType t) {
+    return t == MsgType::dm_ack || t == MsgType::unlisten;
+}
 
 }  // namespace
 
@@ -90,101 +106,68 @@ void Broker::on_client_message(std::vector<zmq::message_t>& parts) {
 }
 
 void Broker::handle_request(const std::string& client, Decoded& d, std::string_view raw) {
-    // Converts the body to the request struct or answers bad_request in the request's reply type.
-    auto as = [&](auto& req) {
-        if (body_as(d, req) == Status::ok) return true;
+    // Runs `handle` on the body as request type Req, or answers bad_request in Req's reply type.
+    auto on = [&]<class Req>(std::type_identity<Req>, auto&& handle) {
+        Req req;
+        if (body_as(d, req) == Status::ok) return handle(req);
         ++dropped_["malformed"];
         if (!is_notification(d.type)) reply_error(client, d.type, peek_rid(d), Status::bad_request);
-        return false;
     };
+    auto route = [&](const auto& r) { route_to_worker(client, r, raw, r.nick); };
+    auto route_anonymous = [&](const auto& r) { route_to_worker(client, r, raw, {}); };
     switch (d.type) {
-        case MsgType::hello: {
-            Hello r;
-            if (!as(r)) return;
-            Limits lim{cfg_.max_text, cfg_.max_batch, cfg_.max_frame,
-                       cfg_.history, cfg_.inbox, static_cast<std::uint64_t>(cfg_.heartbeat_ms)};
-            std::string events = cfg_.events_advertise.empty() ? bound_.events : cfg_.events_advertise;
-            reply(client, HelloReply{r.rid, 0, {}, kProtocolVersion, events, lim});
-            return;
-        }
-        case MsgType::register_nick: {
-            Register r;
-            if (as(r)) on_register(client, r);
-            return;
-        }
-        case MsgType::unregister: {
-            Unregister r;
-            if (as(r)) on_unregister(client, r);
-            return;
-        }
-        case MsgType::join: {
-            Join r;
-            if (as(r)) route_to_worker(client, r, raw, r.nick);
-            return;
-        }
-        case MsgType::leave: {
-            Leave r;
-            if (as(r)) route_to_worker(client, r, raw, r.nick);
-            return;
-        }
-        case MsgType::send: {
-            Send r;
-            if (as(r)) route_to_worker(client, r, raw, r.nick);
-            return;
-        }
-        case MsgType::who: {
-            Who r;
-            if (as(r)) route_to_worker(client, r, raw, {});
-            return;
-        }
-        case MsgType::history: {
-            History r;
-            if (as(r)) route_to_worker(client, r, raw, {});
-            return;
-        }
-        case MsgType::dm: {
-            Dm r;
-            if (as(r)) on_dm(client, r);
-            return;
-        }
-        case MsgType::rooms: {
-            Rooms r;
-            if (as(r)) reply(client, RoomsReply{r.rid, 0, {}, rooms_.list()});
-            return;
-        }
-        case MsgType::listen: {
-            Listen r;
-            if (as(r)) on_listen(client, r);
-            return;
-        }
-        case MsgType::ping: {
-            Ping r;
-            if (!as(r)) return;
-            if (NickEntry* e = registry_.by_listener(client)) e->listener_seen_ms = mono_ms();
-            reply(client, PingReply{r.rid});
-            return;
-        }
-        case MsgType::status: {
-            StatusRequest r;
-            if (as(r)) on_status(client, r);
-            return;
-        }
-        case MsgType::dm_ack: {
-            DmAck a;
-            if (as(a)) on_dm_ack(client, a);
-            return;
-        }
-        case MsgType::unlisten: {
-            Unlisten u;
-            if (as(u)) on_unlisten(client, u);
-            return;
-        }
+        case MsgType::hello:
+            return on(std::type_identity<Hello>{}, [&](const Hello& r) { on_hello(client, r); });
+        case MsgType::register_nick:
+            return on(std::type_identity<Register>{}, [&](const Register& r) { on_register(client, r); });
+        case MsgType::unregister:
+            return on(std::type_identity<Unregister>{},
+                      [&](const Unregister& r) { on_unregister(client, r); });
+        case MsgType::join:
+            return on(std::type_identity<Join>{}, route);
+        case MsgType::leave:
+            return on(std::type_identity<Leave>{}, route);
+        case MsgType::send:
+            return on(std::type_identity<Send>{}, route);
+        case MsgType::who:
+            return on(std::type_identity<Who>{}, route_anonymous);
+        case MsgType::history:
+            return on(std::type_identity<History>{}, route_anonymous);
+        case MsgType::dm:
+            return on(std::type_identity<Dm>{}, [&](const Dm& r) { on_dm(client, r); });
+        case MsgType::rooms:
+            return on(std::type_identity<Rooms>{}, [&](const Rooms& r) {
+                reply(client, RoomsReply{r.rid, 0, {}, rooms_.list()});
+            });
+        case MsgType::listen:
+            return on(std::type_identity<Listen>{}, [&](const Listen& r) { on_listen(client, r); });
+        case MsgType::ping:
+            return on(std::type_identity<Ping>{}, [&](const Ping& r) { on_ping(client, r); });
+        case MsgType::status:
+            return on(std::type_identity<StatusRequest>{},
+                      [&](const StatusRequest& r) { on_status(client, r); });
+        case MsgType::dm_ack:
+            return on(std::type_identity<DmAck>{}, [&](const DmAck& a) { on_dm_ack(client, a); });
+        case MsgType::unlisten:
+            return on(std::type_identity<Unlisten>{}, [&](const Unlisten& u) { on_unlisten(client, u); });
         default:
             // A known type that clients never send (a reply, an event, a worker message).
             ++dropped_["malformed"];
-            reply(client, ErrorReply{peek_rid(d)}, Status::unknown_type);
-            return;
+            return reply(client, ErrorReply{peek_rid(d)}, Status::unknown_type);
     }
+}
+
+void Broker::on_hello(const std::string& client, const Hello& r) {
+    Limits lim{cfg_.max_text, cfg_.max_batch, cfg_.max_frame,
+               cfg_.history,  cfg_.inbox,     static_cast<std::uint64_t>(cfg_.heartbeat_ms)};
+    std::string events = cfg_.events_advertise.empty() ? bound_.events : cfg_.events_advertise;
+    reply(client, HelloReply{r.rid, 0, {}, kProtocolVersion, events, lim});
+}
+
+void Broker::on_ping(const std::string& client, const Ping& r) {
+    // A listener's PING is its heartbeat.
+    if (NickEntry* e = registry_.by_listener(client)) e->listener_seen_ms = mono_ms();
+    reply(client, PingReply{r.rid});
 }
 
 void Broker::on_register(const std::string& client, const Register& r) {
