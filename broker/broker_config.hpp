@@ -10,8 +10,8 @@ struct BrokerConfig {
     std::string worker = "tcp://127.0.0.1:5556";  // ROUTER for workers
     std::string xsub = "tcp://127.0.0.1:5557";    // XSUB workers publish into
     std::string events = "tcp://127.0.0.1:5558";  // XPUB subscribers read from
-    std::string events_advertise;                  // told to clients; empty: the bound endpoint
-    std::string xsub_advertise;                    // told to workers; empty: the bound endpoint
+    std::string events_advertise;                 // told to clients; empty: the bound endpoint
+    std::string xsub_advertise;                   // told to workers; empty: the bound endpoint
     std::int64_t heartbeat_ms = 1000;
     std::int64_t liveness = 3;
     std::int64_t request_timeout_ms = 2000;

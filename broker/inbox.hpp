@@ -8,7 +8,7 @@
 namespace chatbus {
 
 class Inbox {
-public:
+  public:
     explicit Inbox(std::size_t limit = 0) : limit_(limit) {}
 
     bool full() const { return queue_.size() >= limit_; }
@@ -28,7 +28,7 @@ public:
     void rewind() { next_unsent_ = 0; }
     std::size_t size() const { return queue_.size(); }
 
-private:
+  private:
     std::size_t limit_;
     std::uint64_t next_id_ = 1;
     std::deque<DmDeliver> queue_;

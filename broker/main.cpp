@@ -1,8 +1,8 @@
 // chatbus-broker: parses options, then runs a Broker until SIGINT/SIGTERM.
 #include <csignal>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "broker.hpp"
 #include "logging.hpp"
@@ -22,16 +22,31 @@ int main(int argc, char** argv) {
     app.add_option("--client", cfg.client, "client endpoint (ROUTER)")->capture_default_str();
     app.add_option("--worker", cfg.worker, "worker endpoint (ROUTER)")->capture_default_str();
     app.add_option("--xsub", cfg.xsub, "endpoint workers publish events into (XSUB)")->capture_default_str();
-    app.add_option("--events", cfg.events, "endpoint subscribers read events from (XPUB)")->capture_default_str();
-    app.add_option("--events-advertise", cfg.events_advertise, "events endpoint told to clients (default: bound)");
+    app.add_option("--events", cfg.events, "endpoint subscribers read events from (XPUB)")
+        ->capture_default_str();
+    app.add_option("--events-advertise", cfg.events_advertise,
+                   "events endpoint told to clients (default: bound)");
     app.add_option("--xsub-advertise", cfg.xsub_advertise, "xsub endpoint told to workers (default: bound)");
-    app.add_option("--heartbeat-ms", cfg.heartbeat_ms, "heartbeat interval")->capture_default_str()->check(CLI::Range(10, 600000));
-    app.add_option("--liveness", cfg.liveness, "missed heartbeats before a peer is dead")->capture_default_str()->check(CLI::Range(1, 100));
-    app.add_option("--request-timeout-ms", cfg.request_timeout_ms, "how long a worker may take to answer")->capture_default_str()->check(CLI::Range(10, 600000));
-    app.add_option("--inbox", cfg.inbox, "DMs kept per nick until a listener takes them")->capture_default_str()->check(CLI::Range(1, 1000000));
-    app.add_option("--max-text", cfg.max_text, "bytes per message text")->capture_default_str()->check(CLI::Range(1, 65536));
-    app.add_option("--max-batch", cfg.max_batch, "texts per SEND request")->capture_default_str()->check(CLI::Range(1, 1024));
-    app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")->capture_default_str();
+    app.add_option("--heartbeat-ms", cfg.heartbeat_ms, "heartbeat interval")
+        ->capture_default_str()
+        ->check(CLI::Range(10, 600000));
+    app.add_option("--liveness", cfg.liveness, "missed heartbeats before a peer is dead")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100));
+    app.add_option("--request-timeout-ms", cfg.request_timeout_ms, "how long a worker may take to answer")
+        ->capture_default_str()
+        ->check(CLI::Range(10, 600000));
+    app.add_option("--inbox", cfg.inbox, "DMs kept per nick until a listener takes them")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
+    app.add_option("--max-text", cfg.max_text, "bytes per message text")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 65536));
+    app.add_option("--max-batch", cfg.max_batch, "texts per SEND request")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
     if (!chatbus::setup_logging(log_level, "broker")) {

@@ -16,13 +16,13 @@ struct NickEntry {
     std::string display;  // as registered
     TokenHash token_hash{};
     Inbox inbox;
-    std::set<std::string> rooms;  // folded room names, mirrored from worker replies
+    std::set<std::string> rooms;          // folded room names, mirrored from worker replies
     std::optional<std::string> listener;  // routing id of the attached listener
     std::int64_t listener_seen_ms = 0;
 };
 
 class NickRegistry {
-public:
+  public:
     explicit NickRegistry(std::size_t inbox_limit) : inbox_limit_(inbox_limit) {}
 
     // On success returns the new token.
@@ -45,9 +45,9 @@ public:
         for (auto& [key, e] : nicks_) f(e);
     }
 
-private:
+  private:
     std::size_t inbox_limit_;
-    std::unordered_map<std::string, NickEntry> nicks_;       // folded nick -> entry
+    std::unordered_map<std::string, NickEntry> nicks_;        // folded nick -> entry
     std::unordered_map<std::string, std::string> listeners_;  // routing id -> folded nick
 };
 

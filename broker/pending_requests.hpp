@@ -13,14 +13,14 @@ struct PendingRequest {
     std::string client;  // routing id; empty for the broker's own requests (UNREGISTER's leaves)
     std::uint64_t rid = 0;
     MsgType type{};
-    std::string nick;  // folded, for JOIN/LEAVE bookkeeping
-    std::string room;  // folded
+    std::string nick;    // folded, for JOIN/LEAVE bookkeeping
+    std::string room;    // folded
     std::string worker;  // routing id of the worker asked
     std::int64_t deadline_ms = 0;
 };
 
 class PendingRequests {
-public:
+  public:
     std::uint64_t add(PendingRequest p);
     // Removes and returns the request, if still pending.
     bool take(std::uint64_t bid, PendingRequest& out);
@@ -29,7 +29,7 @@ public:
     std::vector<PendingRequest> take_for_worker(const std::string& worker);
     std::size_t size() const { return pending_.size(); }
 
-private:
+  private:
     template <class Pred>
     std::vector<PendingRequest> take_if(Pred&& pred);
 

@@ -11,7 +11,7 @@
 namespace chatbus {
 
 class RoomDirectory {
-public:
+  public:
     void add(const std::string& room, const std::string& folded_nick);
     void remove(const std::string& room, const std::string& folded_nick);
     std::vector<RoomInfo> list() const;
@@ -21,7 +21,7 @@ public:
         for (const auto& [room, members] : rooms_) f(room);
     }
 
-private:
+  private:
     std::map<std::string, std::map<std::string, bool>> rooms_;  // only rooms with members
 };
 

@@ -54,7 +54,8 @@ void Broker::on_worker_message(std::vector<zmq::message_t>& parts) {
     WorkerState* w = workers_.find(routing_id);
     if (!w) {
         // A worker we do not know (we restarted, or it expired): make it start over with READY.
-        if (d.type != MsgType::w_disconnect) send_to_worker(routing_id, encode(WDisconnect{"unknown worker"}));
+        if (d.type != MsgType::w_disconnect)
+            send_to_worker(routing_id, encode(WDisconnect{"unknown worker"}));
         return;
     }
     switch (d.type) {
@@ -115,7 +116,8 @@ void Broker::note_membership(const PendingRequest& p, std::string_view reply) {
     } else {
         rooms_.remove(p.room, p.nick);
     }
-    if (changed && e->listener) send_to_client(*e->listener, encode(Membership{e->display, p.room, joined, seq}));
+    if (changed && e->listener)
+        send_to_client(*e->listener, encode(Membership{e->display, p.room, joined, seq}));
 }
 
 void Broker::fail_pending(std::vector<PendingRequest> failed, Status s) {

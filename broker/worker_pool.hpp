@@ -17,7 +17,7 @@ struct WorkerState {
 };
 
 class WorkerPool {
-public:
+  public:
     // A READY: replaces any earlier incarnation with the same id (it restarted).
     WorkerState& ready(const std::string& routing_id, std::string id, std::string host, std::uint64_t pid,
                        std::int64_t now_ms);
@@ -33,12 +33,12 @@ public:
     const std::map<std::string, WorkerState>& all() const { return workers_; }
     std::size_t live_count() const { return live_ids_.size(); }
 
-private:
+  private:
     void refresh_live();
 
     std::map<std::string, WorkerState> workers_;  // by routing id
-    std::vector<std::string> live_ids_;            // worker ids, for rendezvous
-    std::vector<const WorkerState*> live_;         // parallel to live_ids_
+    std::vector<std::string> live_ids_;           // worker ids, for rendezvous
+    std::vector<const WorkerState*> live_;        // parallel to live_ids_
 };
 
 }  // namespace chatbus

@@ -10,7 +10,9 @@
 namespace chatbus::cli {
 namespace {
 
-bool is_reply_type(std::uint8_t code) { return (code & 0x80) != 0; }
+bool is_reply_type(std::uint8_t code) {
+    return (code & 0x80) != 0;
+}
 
 std::chrono::milliseconds remaining(std::int64_t deadline) {
     return std::chrono::milliseconds(std::max<std::int64_t>(0, deadline - mono_ms()));
@@ -19,7 +21,10 @@ std::chrono::milliseconds remaining(std::int64_t deadline) {
 }  // namespace
 
 Client::Client(std::string broker_endpoint, std::chrono::milliseconds timeout)
-    : endpoint_(std::move(broker_endpoint)), timeout_(timeout), ctx_(1), sock_(ctx_, zmq::socket_type::dealer) {
+    : endpoint_(std::move(broker_endpoint)),
+      timeout_(timeout),
+      ctx_(1),
+      sock_(ctx_, zmq::socket_type::dealer) {
     // A command that gave up must exit at once, not wait to flush requests to a broker that is not there.
     sock_.set(zmq::sockopt::linger, 0);
     sock_.connect(endpoint_);
@@ -30,7 +35,8 @@ Client::Client(std::string broker_endpoint, std::chrono::milliseconds timeout)
 
 bool Client::send_frame(const std::string& frame) {
     try {
-        return sock_.send(zmq::const_buffer(frame.data(), frame.size()), zmq::send_flags::dontwait).has_value();
+        return sock_.send(zmq::const_buffer(frame.data(), frame.size()), zmq::send_flags::dontwait)
+            .has_value();
     } catch (const zmq::error_t& e) {
         spdlog::debug("send failed: {}", e.what());
         return false;

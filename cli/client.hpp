@@ -25,7 +25,7 @@ struct Outcome {
 };
 
 class Client {
-public:
+  public:
     Client(std::string broker_endpoint, std::chrono::milliseconds timeout);
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
@@ -72,7 +72,7 @@ public:
 
     std::uint64_t next_rid() { return ++rid_; }
 
-private:
+  private:
     bool send_frame(const std::string& frame);
     Outcome roundtrip(const std::string& frame, std::uint64_t rid, MsgType reply_type, std::string& reply,
                       std::chrono::milliseconds timeout);

@@ -22,7 +22,9 @@ TokenStore store_for(const GlobalOptions& g) {
     return TokenStore(g.token_dir.empty() ? TokenStore::default_dir() : g.token_dir);
 }
 
-SavedNick acting_nick(const GlobalOptions& g) { return store_for(g).select(g.as); }
+SavedNick acting_nick(const GlobalOptions& g) {
+    return store_for(g).select(g.as);
+}
 
 // The listener a SIGINT/SIGTERM should stop; stop() only writes to a pipe, which is async-signal-safe.
 Listener* g_active_listener = nullptr;
@@ -37,7 +39,8 @@ int run_listener(Client& client, Output& out, ListenConfig cfg) {
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    struct sigaction old_int {}, old_term {};
+    struct sigaction old_int {
+    }, old_term{};
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     int rc = listener.run();
@@ -96,11 +99,12 @@ int cmd_register(const GlobalOptions& g, Output& out, const std::string& nick) {
     try {
         where = store.save({.nick = r.nick, .token = r.token});
     } catch (const std::exception& e) {
-        out.error("client_error", std::string("registered ") + r.nick + " but could not save its token: " + e.what() +
-                                      " (unregister is impossible without it; the nick is lost)");
+        out.error("client_error", std::string("registered ") + r.nick + " but could not save its token: " +
+                                      e.what() + " (unregister is impossible without it; the nick is lost)");
         return kExitInternal;
     }
-    out.result(JsonObject().add("nick", r.nick), "registered " + r.nick + " (token saved in " + where.string() + ")");
+    out.result(JsonObject().add("nick", r.nick),
+               "registered " + r.nick + " (token saved in " + where.string() + ")");
     return kExitOk;
 }
 
@@ -186,7 +190,8 @@ int cmd_rooms(const GlobalOptions& g, Output& out) {
     for (const auto& info : r.rooms) {
         rooms.add_raw(JsonObject().add("room", info.room).add("members", info.members).str());
         if (!human.empty()) human += "\n";
-        human += info.room + " (" + std::to_string(info.members) + (info.members == 1 ? " member)" : " members)");
+        human +=
+            info.room + " (" + std::to_string(info.members) + (info.members == 1 ? " member)" : " members)");
     }
     out.result(JsonObject().add("rooms", rooms), human);
     return kExitOk;
@@ -224,8 +229,8 @@ int cmd_status(const GlobalOptions& g, Output& out) {
                             .add("served", w.served)
                             .add("last_heartbeat_ms", w.last_heartbeat_ms)
                             .str());
-        human << "\n  " << w.id << " on " << w.host << " pid " << w.pid << ": " << w.rooms << " rooms, " << w.served
-              << " served, last heartbeat " << w.last_heartbeat_ms << " ms ago";
+        human << "\n  " << w.id << " on " << w.host << " pid " << w.pid << ": " << w.rooms << " rooms, "
+              << w.served << " served, last heartbeat " << w.last_heartbeat_ms << " ms ago";
     }
     JsonObject dropped;
     human << "\ndropped:";

@@ -51,13 +51,27 @@ std::string json_quote(std::string_view s) {
             continue;
         }
         switch (c) {
-            case '"': out.append("\\\""); break;
-            case '\\': out.append("\\\\"); break;
-            case '\n': out.append("\\n"); break;
-            case '\r': out.append("\\r"); break;
-            case '\t': out.append("\\t"); break;
-            case '\b': out.append("\\b"); break;
-            case '\f': out.append("\\f"); break;
+            case '"':
+                out.append("\\\"");
+                break;
+            case '\\':
+                out.append("\\\\");
+                break;
+            case '\n':
+                out.append("\\n");
+                break;
+            case '\r':
+                out.append("\\r");
+                break;
+            case '\t':
+                out.append("\\t");
+                break;
+            case '\b':
+                out.append("\\b");
+                break;
+            case '\f':
+                out.append("\\f");
+                break;
             default:
                 if (c < 0x20 || c == 0x7F) {
                     out.append("\\u00");
@@ -73,8 +87,12 @@ std::string json_quote(std::string_view s) {
     return out;
 }
 
-JsonArray& JsonArray::add(std::string_view s) { return add_raw(json_quote(s)); }
-JsonArray& JsonArray::add(std::uint64_t v) { return add_raw(std::to_string(v)); }
+JsonArray& JsonArray::add(std::string_view s) {
+    return add_raw(json_quote(s));
+}
+JsonArray& JsonArray::add(std::uint64_t v) {
+    return add_raw(std::to_string(v));
+}
 JsonArray& JsonArray::add_raw(std::string_view json) {
     items_.emplace_back(json);
     return *this;
@@ -90,9 +108,15 @@ std::string JsonArray::str() const {
     return out;
 }
 
-JsonObject& JsonObject::add(std::string_view key, std::string_view value) { return add_raw(key, json_quote(value)); }
-JsonObject& JsonObject::add(std::string_view key, std::uint64_t value) { return add_raw(key, std::to_string(value)); }
-JsonObject& JsonObject::add(std::string_view key, bool value) { return add_raw(key, value ? "true" : "false"); }
+JsonObject& JsonObject::add(std::string_view key, std::string_view value) {
+    return add_raw(key, json_quote(value));
+}
+JsonObject& JsonObject::add(std::string_view key, std::uint64_t value) {
+    return add_raw(key, std::to_string(value));
+}
+JsonObject& JsonObject::add(std::string_view key, bool value) {
+    return add_raw(key, value ? "true" : "false");
+}
 
 JsonObject& JsonObject::add(std::string_view key, const std::vector<std::string>& values) {
     JsonArray a;
@@ -108,6 +132,8 @@ JsonObject& JsonObject::add_raw(std::string_view key, std::string_view json) {
     return *this;
 }
 
-std::string JsonObject::str() const { return "{" + body_ + "}"; }
+std::string JsonObject::str() const {
+    return "{" + body_ + "}";
+}
 
 }  // namespace chatbus::cli

@@ -13,23 +13,25 @@ namespace chatbus::cli {
 std::string json_quote(std::string_view s);
 
 class JsonArray {
-public:
+  public:
     JsonArray& add(std::string_view s);
     JsonArray& add(const char* s) { return add(std::string_view(s)); }
     JsonArray& add(std::uint64_t v);
     JsonArray& add_raw(std::string_view json);  // an already-encoded value (e.g. a JsonObject's str())
     std::string str() const;
 
-private:
+  private:
     std::vector<std::string> items_;
 };
 
 class JsonObject {
-public:
+  public:
     JsonObject& add(std::string_view key, std::string_view value);
     // Without this overload a string literal would convert to bool rather than string_view.
     JsonObject& add(std::string_view key, const char* value) { return add(key, std::string_view(value)); }
-    JsonObject& add(std::string_view key, const std::string& value) { return add(key, std::string_view(value)); }
+    JsonObject& add(std::string_view key, const std::string& value) {
+        return add(key, std::string_view(value));
+    }
     JsonObject& add(std::string_view key, std::uint64_t value);
     JsonObject& add(std::string_view key, bool value);
     JsonObject& add(std::string_view key, const std::vector<std::string>& values);
@@ -38,7 +40,7 @@ public:
     JsonObject& add_raw(std::string_view key, std::string_view json);
     std::string str() const;
 
-private:
+  private:
     std::string body_;
 };
 

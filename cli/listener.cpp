@@ -95,7 +95,8 @@ int Listener::setup() {
 
     if (cfg_.chat_room) {
         JoinReply jr;
-        auto o = client_.request(Join{.nick = cfg_.me.nick, .token = cfg_.me.token, .room = *cfg_.chat_room}, jr);
+        auto o =
+            client_.request(Join{.nick = cfg_.me.nick, .token = cfg_.me.token, .room = *cfg_.chat_room}, jr);
         if (!o.ok()) return report_failure(out_, client_, o);
         chat_room_ = jr.room.empty() ? *cfg_.chat_room : jr.room;
     }
@@ -169,8 +170,8 @@ Listener::SyncResult Listener::sync() {
 }
 
 void Listener::loop() {
-    const std::int64_t end = cfg_.duration ? mono_ms() + cfg_.duration->count()
-                                           : std::numeric_limits<std::int64_t>::max();
+    const std::int64_t end =
+        cfg_.duration ? mono_ms() + cfg_.duration->count() : std::numeric_limits<std::int64_t>::max();
     std::int64_t ping_due = mono_ms() + heartbeat_.count();
     const bool chat_input = cfg_.chat_room && cfg_.input_fd >= 0;
 
@@ -274,8 +275,8 @@ void Listener::handle_notification(std::string_view frame) {
             body_as(d, m);
             attached_ = false;  // an UNLISTEN now could detach whichever listener replaced this one
             if (!done_) {
-                out_.error("listen_end",
-                           "listener detached by the broker: " + (m.reason.empty() ? std::string("?") : m.reason));
+                out_.error("listen_end", "listener detached by the broker: " +
+                                             (m.reason.empty() ? std::string("?") : m.reason));
                 finish(kExitRefused);
             }
             break;
@@ -358,8 +359,8 @@ void Listener::on_membership(const Membership& m) {
             case SyncResult::stopped:
                 return finish(kExitOk);
             case SyncResult::timeout:
-                return fatal_unreachable("no subscription confirmation from " + events_endpoint_ + " within " +
-                                         format_seconds(client_.timeout()));
+                return fatal_unreachable("no subscription confirmation from " + events_endpoint_ +
+                                         " within " + format_seconds(client_.timeout()));
         }
         // Events since the join were published before the subscription was surely active: take them from
         // HISTORY, the SUB copies are then dropped as duplicates.
@@ -450,7 +451,8 @@ void Listener::handle_line(std::string line) {
             return;
         }
         out_.result(JsonObject().add("to", r.to).add("id", r.id).add("delivered", r.delivered), "");
-        out_.note("[dm #" + std::to_string(r.id) + " to " + r.to + "] " + (r.delivered ? "delivered" : "queued"));
+        out_.note("[dm #" + std::to_string(r.id) + " to " + r.to + "] " +
+                  (r.delivered ? "delivered" : "queued"));
         return;
     }
     if (line.starts_with("/") && !line.starts_with("//")) {
@@ -460,7 +462,8 @@ void Listener::handle_line(std::string line) {
     }
     if (line.starts_with("//")) line.erase(0, 1);
     SendReply r;
-    auto o = client_.request(Send{.nick = cfg_.me.nick, .token = cfg_.me.token, .room = chat_room_, .texts = {line}}, r);
+    auto o = client_.request(
+        Send{.nick = cfg_.me.nick, .token = cfg_.me.token, .room = chat_room_, .texts = {line}}, r);
     if (!o.ok()) report_failure(out_, client_, o);
 }
 

@@ -21,14 +21,14 @@ namespace chatbus::cli {
 
 struct ListenConfig {
     SavedNick me;
-    std::optional<std::uint64_t> count;                  // exit 0 once this many events + DMs are printed
-    std::optional<std::chrono::milliseconds> duration;   // exit 0 after this long
-    std::optional<std::string> chat_room;                // chat mode: JOIN it first and post input lines to it
-    int input_fd = -1;                                   // chat mode: where lines are read (EOF ends the chat)
+    std::optional<std::uint64_t> count;                 // exit 0 once this many events + DMs are printed
+    std::optional<std::chrono::milliseconds> duration;  // exit 0 after this long
+    std::optional<std::string> chat_room;               // chat mode: JOIN it first and post input lines to it
+    int input_fd = -1;                                  // chat mode: where lines are read (EOF ends the chat)
 };
 
 class Listener {
-public:
+  public:
     Listener(Client& client, Output& out, ListenConfig cfg);
     ~Listener();
     Listener(const Listener&) = delete;
@@ -40,7 +40,7 @@ public:
     // Ends run() with exit code 0. Safe from any thread and from a signal handler.
     void stop() noexcept;
 
-private:
+  private:
     enum class SyncResult { ok, timeout, stopped };
 
     int setup();

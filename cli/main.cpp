@@ -21,11 +21,14 @@ int main(int argc, char** argv) {
     bool json = false;
     double timeout_s = 3.0;
     std::string log_level = "warn";
-    app.add_option("--broker", broker, "broker client endpoint (default: $CHATBUS_BROKER, else tcp://127.0.0.1:5555)");
+    app.add_option("--broker", broker,
+                   "broker client endpoint (default: $CHATBUS_BROKER, else tcp://127.0.0.1:5555)");
     app.add_option("--as", as, "the saved nick to act as (case-insensitive); needed when several are saved");
     app.add_flag("--json", json, "one JSON object per line on stdout");
-    app.add_option("--timeout", timeout_s, "seconds to wait for each answer (default 3)")->check(CLI::PositiveNumber);
-    app.add_option("--log-level", log_level, "diagnostics on stderr: trace, debug, info, warn, error, critical, off");
+    app.add_option("--timeout", timeout_s, "seconds to wait for each answer (default 3)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--log-level", log_level,
+                   "diagnostics on stderr: trace, debug, info, warn, error, critical, off");
     app.require_subcommand(1);
     app.fallthrough();
 
@@ -46,8 +49,10 @@ int main(int argc, char** argv) {
     auto* room_opt = send->add_option("--room", room, "the room to post to");
     auto* to_opt = send->add_option("--to", to, "the nick to send a direct message to");
     room_opt->excludes(to_opt);
-    send->add_option("TEXT", words, "the text; several words are joined with spaces, - reads stdin")->required();
-    auto* listen = app.add_subcommand("listen", "print room events of joined rooms and direct messages, live");
+    send->add_option("TEXT", words, "the text; several words are joined with spaces, - reads stdin")
+        ->required();
+    auto* listen =
+        app.add_subcommand("listen", "print room events of joined rooms and direct messages, live");
     listen->add_option("--count", count, "exit after N events and messages")->check(CLI::PositiveNumber);
     listen->add_option("--for", for_s, "exit after SECONDS")->check(CLI::PositiveNumber);
     auto* who = app.add_subcommand("who", "list the members of a room");

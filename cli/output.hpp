@@ -13,7 +13,7 @@
 namespace chatbus::cli {
 
 class Output {
-public:
+  public:
     explicit Output(bool json);
     Output(bool json, std::ostream& out, std::ostream& err);
 
@@ -31,7 +31,7 @@ public:
     void membership(const Membership& m);
     void ready(std::string_view nick, const std::vector<std::string>& rooms);
 
-private:
+  private:
     void line(std::ostream& s, std::string_view text);
 
     bool json_;

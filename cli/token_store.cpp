@@ -63,7 +63,9 @@ fs::path TokenStore::path_for(std::string_view nick) const {
     return dir_ / fold_name(nick);
 }
 
-void TokenStore::ensure_dir() const { make_private_dirs(dir_); }
+void TokenStore::ensure_dir() const {
+    make_private_dirs(dir_);
+}
 
 fs::path TokenStore::save(const SavedNick& n) const {
     fs::path p = path_for(n.nick);
@@ -126,7 +128,8 @@ std::vector<SavedNick> TokenStore::list() const {
         if (!valid_nick(name) || name != fold_name(name)) continue;  // temp files, strays
         if (auto n = load(name)) out.push_back(std::move(*n));
     }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return fold_name(a.nick) < fold_name(b.nick); });
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return fold_name(a.nick) < fold_name(b.nick); });
     return out;
 }
 

@@ -16,13 +16,13 @@ struct UsageError : std::runtime_error {
 };
 
 struct SavedNick {
-    std::string nick;   // as registered (the spelling shown to others)
+    std::string nick;  // as registered (the spelling shown to others)
     std::string token;
     bool operator==(const SavedNick&) const = default;
 };
 
 class TokenStore {
-public:
+  public:
     explicit TokenStore(std::filesystem::path dir);
 
     // $XDG_CONFIG_HOME/chatbus/nicks, XDG_CONFIG_HOME defaulting to $HOME/.config. Throws if neither is set.
@@ -43,7 +43,7 @@ public:
     // Throws UsageError when there is none, or several and no `as`.
     SavedNick select(const std::optional<std::string>& as) const;
 
-private:
+  private:
     std::filesystem::path path_for(std::string_view nick) const;
     std::filesystem::path dir_;
 };

@@ -13,7 +13,8 @@ inline std::int64_t mono_ms() {
 // Milliseconds since the Unix epoch: for timestamps users see.
 inline std::uint64_t wall_ms() {
     using namespace std::chrono;
-    return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+    return static_cast<std::uint64_t>(
+        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
 }  // namespace chatbus

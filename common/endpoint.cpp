@@ -5,7 +5,9 @@ namespace {
 
 constexpr std::string_view kTcp = "tcp://";
 
-bool is_wildcard(std::string_view host) { return host == "*" || host == "0.0.0.0" || host == "[::]"; }
+bool is_wildcard(std::string_view host) {
+    return host == "*" || host == "0.0.0.0" || host == "[::]";
+}
 
 }  // namespace
 

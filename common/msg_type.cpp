@@ -50,7 +50,9 @@ constexpr std::array kTypes{
 
 }  // namespace
 
-std::span<const MsgTypeInfo> all_message_types() { return kTypes; }
+std::span<const MsgTypeInfo> all_message_types() {
+    return kTypes;
+}
 
 std::optional<MsgType> msg_type_from_wire(std::uint8_t code) {
     for (const auto& t : kTypes) {

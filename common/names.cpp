@@ -5,8 +5,12 @@
 namespace chatbus {
 namespace {
 
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 // Length of the UTF-8 sequence starting at s[i] that decodes to a valid scalar value, or 0.
 std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& cp) {

@@ -1,6 +1,7 @@
 #pragma once
 // Rendezvous (highest-random-weight) hashing: the owner of a room is the worker with the highest
-// fnv1a64(worker_id "\0" room). Losing a worker moves only its rooms; adding one moves only the rooms it wins.
+// fnv1a64(worker_id "\0" room). Losing a worker moves only its rooms; adding one moves only the rooms it
+// wins.
 #include <cstdint>
 #include <span>
 #include <string>

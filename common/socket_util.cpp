@@ -28,6 +28,8 @@ bool send_frames(zmq::socket_t& s, std::initializer_list<std::string_view> frame
     return true;
 }
 
-std::string last_endpoint(zmq::socket_t& s) { return s.get(zmq::sockopt::last_endpoint); }
+std::string last_endpoint(zmq::socket_t& s) {
+    return s.get(zmq::sockopt::last_endpoint);
+}
 
 }  // namespace chatbus

@@ -11,7 +11,9 @@ namespace chatbus {
 // Receives one whole multipart message without blocking. Returns false when none is waiting.
 bool recv_multipart(zmq::socket_t& s, std::vector<zmq::message_t>& parts);
 
-inline std::string_view view(const zmq::message_t& m) { return {m.data<char>(), m.size()}; }
+inline std::string_view view(const zmq::message_t& m) {
+    return {m.data<char>(), m.size()};
+}
 
 // Sends frames without blocking; false when the peer is gone or the queue is full (the caller counts it).
 bool send_frames(zmq::socket_t& s, std::initializer_list<std::string_view> frames);

@@ -32,7 +32,9 @@ constexpr std::array kStatuses{
 
 }  // namespace
 
-std::span<const StatusInfo> all_statuses() { return kStatuses; }
+std::span<const StatusInfo> all_statuses() {
+    return kStatuses;
+}
 
 std::string_view status_name(Status s) {
     auto i = static_cast<std::size_t>(s);

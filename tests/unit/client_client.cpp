@@ -101,7 +101,8 @@ TEST_CASE("reply with matching rid; a notification that comes first is queued, n
         if (decode_as(frame, w) != Status::ok) return 0;
         broker.send(id, encode(DmDeliver{.id = 7, .from = "bob", .to = "alice", .text = "psst", .ts = 1}));
         broker.send(id, encode(Membership{.nick = "alice", .room = "dev", .joined = true, .seq = 3}));
-        broker.send(id, encode(WhoReply{.rid = w.rid, .status = 0, .room = w.room, .members = {"alice", "bob"}}));
+        broker.send(id,
+                    encode(WhoReply{.rid = w.rid, .status = 0, .room = w.room, .members = {"alice", "bob"}}));
         return w.rid;
     });
     WhoReply reply;
@@ -135,7 +136,8 @@ TEST_CASE("error replies carry the status and the server's message") {
         if (!broker.recv(id, frame)) return false;
         Join j;
         if (decode_as(frame, j) != Status::ok) return false;
-        broker.send(id, encode(JoinReply{.rid = j.rid, .status = static_cast<std::uint64_t>(Status::invalid_room),
+        broker.send(id, encode(JoinReply{.rid = j.rid,
+                                         .status = static_cast<std::uint64_t>(Status::invalid_room),
                                          .error = "bad room name"}));
         return j.nick == "alice" && j.token == "tok" && j.room == "Bad Room";
     });

@@ -48,7 +48,9 @@ TEST_CASE("JsonObject keeps key order and types") {
           R"({"members":["al\\ice","bob"]})");
     CHECK(JsonObject().add("rooms", std::vector<std::string>{}).str() == R"({"rooms":[]})");
     JsonArray a;
-    a.add_raw(JsonObject().add("room", "lobby").add("members", std::uint64_t{2}).str()).add("x").add(std::uint64_t{7});
+    a.add_raw(JsonObject().add("room", "lobby").add("members", std::uint64_t{2}).str())
+        .add("x")
+        .add(std::uint64_t{7});
     CHECK(JsonObject().add("rooms", a).add("nested", JsonObject().add("k", false)).str() ==
           R"({"rooms":[{"room":"lobby","members":2},"x",7],"nested":{"k":false}})");
 }

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <functional>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -30,7 +30,12 @@ using namespace std::chrono_literals;
 namespace {
 
 Event ev(std::string room, std::uint64_t seq, std::string text) {
-    return Event{.room = std::move(room), .seq = seq, .kind = "message", .nick = "bob", .text = std::move(text), .ts = 1};
+    return Event{.room = std::move(room),
+                 .seq = seq,
+                 .kind = "message",
+                 .nick = "bob",
+                 .text = std::move(text),
+                 .ts = 1};
 }
 
 // Just enough of a broker for one listener: a ROUTER for requests and an XPUB for events, served by one
@@ -79,7 +84,8 @@ struct FakeBroker {
     void serve() {
         int syncs = 0;
         while (!stopping) {
-            zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0}, {xpub.handle(), 0, ZMQ_POLLIN, 0}};
+            zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
+                                       {xpub.handle(), 0, ZMQ_POLLIN, 0}};
             zmq::poll(items, 2, 20ms);
             std::vector<zmq::message_t> parts;
             if ((items[1].revents & ZMQ_POLLIN) && recv_multipart(xpub, parts)) {
@@ -88,7 +94,8 @@ struct FakeBroker {
                     std::string topic = sub.substr(1);
                     subscriptions.push_back(topic);
                     if (topic.starts_with(kSyncTopicPrefix)) {
-                        std::string nonce = topic.substr(kSyncTopicPrefix.size(), topic.size() - kSyncTopicPrefix.size() - 1);
+                        std::string nonce =
+                            topic.substr(kSyncTopicPrefix.size(), topic.size() - kSyncTopicPrefix.size() - 1);
                         send_frames(xpub, {encode_with_topic(topic, Sync{.nonce = nonce})});
                         if (on_sync) on_sync(*this, ++syncs);
                     }
@@ -189,7 +196,8 @@ TEST_CASE("listener: ready first, inbox DMs acked, duplicates dropped, gaps fill
         b.publish(ev("lobby", 6, "six"));   // duplicate
         b.publish(ev("other", 1, "nope"));  // not subscribed: must not show even if it arrived
         b.publish(ev("lobby", 9, "nine"));  // 7 and 8 missing
-        b.notify(encode(DmDeliver{.id = 1, .from = "bob", .to = "alice", .text = "hi \"alice\"", .ts = 5}));  // repeat
+        b.notify(encode(
+            DmDeliver{.id = 1, .from = "bob", .to = "alice", .text = "hi \"alice\"", .ts = 5}));  // repeat
     };
     broker.start();
 
@@ -210,7 +218,8 @@ TEST_CASE("listener: ready first, inbox DMs acked, duplicates dropped, gaps fill
         if (lines[i].starts_with(R"({"type":"event")")) events.push_back(lines[i]);
         if (lines[i].starts_with(R"({"type":"dm")")) {
             ++dms;
-            CHECK(lines[i] == R"({"type":"dm","id":1,"from":"bob","to":"alice","text":"hi \"alice\"","ts":5})");
+            CHECK(lines[i] ==
+                  R"({"type":"dm","id":1,"from":"bob","to":"alice","text":"hi \"alice\"","ts":5})");
         }
     }
     CHECK(dms == 1);
@@ -231,7 +240,8 @@ TEST_CASE("listener: ready first, inbox DMs acked, duplicates dropped, gaps fill
 TEST_CASE("listener: MEMBERSHIP joined subscribes, syncs and fills from the join's seq") {
     FakeBroker broker;
     broker.listen_rooms = {};
-    broker.history["dev"] = {ev("dev", 3, "before"), Event{.room = "dev", .seq = 4, .kind = "join", .nick = "alice", .ts = 2},
+    broker.history["dev"] = {ev("dev", 3, "before"),
+                             Event{.room = "dev", .seq = 4, .kind = "join", .nick = "alice", .ts = 2},
                              ev("dev", 5, "after")};
     broker.on_sync = [](FakeBroker& b, int n) {
         if (n == 1) b.notify(encode(Membership{.nick = "alice", .room = "dev", .joined = true, .seq = 4}));
@@ -306,7 +316,8 @@ TEST_CASE("listener: stop() from another thread ends it with 0") {
     std::ostringstream out, err;
     Output output(true, out, err);
     Client client(broker.endpoint, 2000ms);
-    Listener listener(client, output, ListenConfig{.me = {"alice", "tok"}, .chat_room = "lobby", .input_fd = fds[0]});
+    Listener listener(client, output,
+                      ListenConfig{.me = {"alice", "tok"}, .chat_room = "lobby", .input_fd = fds[0]});
     auto done = std::async(std::launch::async, [&] { return listener.run(); });
     CHECK(done.wait_for(300ms) == std::future_status::timeout);  // still running: no count, no EOF
     listener.stop();
@@ -329,7 +340,9 @@ TEST_CASE("chat: joins, posts plain lines, /msg sends a DM, /quit ends with 0") 
     std::ostringstream out, err;
     Output output(false, out, err);
     Client client(broker.endpoint, 2000ms);
-    Listener listener(client, output, ListenConfig{.me = {"alice", "tok"}, .duration = 5s, .chat_room = "Lobby", .input_fd = fds[0]});
+    Listener listener(
+        client, output,
+        ListenConfig{.me = {"alice", "tok"}, .duration = 5s, .chat_room = "Lobby", .input_fd = fds[0]});
     int rc = listener.run();
     ::close(fds[0]);
     ::close(fds[1]);

@@ -75,7 +75,8 @@ TEST_CASE("a version other than 1 is bad_version, checked before the type") {
         CHECK(decode_status(header(0x01, static_cast<std::uint8_t>(v)) + "\x80") == Status::bad_version);
         CHECK(decode_status(header(0xEE, static_cast<std::uint8_t>(v)) + "\x80") == Status::bad_version);
         CHECK(decode_status(header(0x01, static_cast<std::uint8_t>(v))) == Status::bad_version);
-        CHECK(convert_status<Hello>(header(0x01, static_cast<std::uint8_t>(v)) + "\x80") == Status::bad_version);
+        CHECK(convert_status<Hello>(header(0x01, static_cast<std::uint8_t>(v)) + "\x80") ==
+              Status::bad_version);
     }
 }
 
@@ -123,15 +124,16 @@ TEST_CASE("trailing bytes after the body are bad_request") {
 }
 
 TEST_CASE("a body that is not a map is bad_request") {
-    CHECK(decode_status(header(0x01) + "\x90") == Status::bad_request);             // []
-    CHECK(decode_status(header(0x01) + "\x91\x01") == Status::bad_request);         // [1]
-    CHECK(decode_status(header(0x01) + "\x07") == Status::bad_request);             // 7
-    CHECK(decode_status(header(0x01) + "\xC0") == Status::bad_request);             // nil
-    CHECK(decode_status(header(0x01) + "\xC3") == Status::bad_request);             // true
-    CHECK(decode_status(header(0x01) + "\xA3" "abc") == Status::bad_request);       // "abc"
-    CHECK(decode_status(header(0x01) + "\xC4\x01x") == Status::bad_request);        // bin
+    CHECK(decode_status(header(0x01) + "\x90") == Status::bad_request);      // []
+    CHECK(decode_status(header(0x01) + "\x91\x01") == Status::bad_request);  // [1]
+    CHECK(decode_status(header(0x01) + "\x07") == Status::bad_request);      // 7
+    CHECK(decode_status(header(0x01) + "\xC0") == Status::bad_request);      // nil
+    CHECK(decode_status(header(0x01) + "\xC3") == Status::bad_request);      // true
+    CHECK(decode_status(header(0x01) + "\xA3"
+                                       "abc") == Status::bad_request);                          // "abc"
+    CHECK(decode_status(header(0x01) + "\xC4\x01x") == Status::bad_request);                    // bin
     CHECK(decode_status(header(0x01) + "\xCB" + std::string(8, '\0')) == Status::bad_request);  // 0.0
-    CHECK(decode_status(header(0x01) + "\xC1") == Status::bad_request);             // never used byte
+    CHECK(decode_status(header(0x01) + "\xC1") == Status::bad_request);  // never used byte
     CHECK(convert_status<Hello>(header(0x01) + "\x90") == Status::bad_request);
 }
 
@@ -228,9 +230,12 @@ TEST_CASE("the msgpack bomb 88 df ff ff ff 8b after a valid header is refused wi
     CHECK(convert_status<Send>(header(0x06) + bomb) == Status::bad_request);
     // The same claim as the top-level object, and as array32 / str32 / bin32.
     CHECK(decode_status(header(0x06) + std::string("\xdf\xff\xff\xff\xff", 5)) == Status::bad_request);
-    CHECK(decode_status(header(0x06) + std::string("\x81\xa1x\xdd\xff\xff\xff\xff", 8)) == Status::bad_request);
-    CHECK(decode_status(header(0x06) + std::string("\x81\xa1x\xdb\xff\xff\xff\xff", 8)) == Status::bad_request);
-    CHECK(decode_status(header(0x06) + std::string("\x81\xa1x\xc6\xff\xff\xff\xff", 8)) == Status::bad_request);
+    CHECK(decode_status(header(0x06) + std::string("\x81\xa1x\xdd\xff\xff\xff\xff", 8)) ==
+          Status::bad_request);
+    CHECK(decode_status(header(0x06) + std::string("\x81\xa1x\xdb\xff\xff\xff\xff", 8)) ==
+          Status::bad_request);
+    CHECK(decode_status(header(0x06) + std::string("\x81\xa1x\xc6\xff\xff\xff\xff", 8)) ==
+          Status::bad_request);
 }
 
 TEST_CASE("nesting depth: 16 levels decode, deeper ones are bad_request") {
@@ -289,24 +294,26 @@ TEST_CASE("strings up to 65,536 bytes decode; a 70,000-byte string is bad_reques
     CHECK(convert_status<Dm>(dm_text(70'000)) == Status::bad_request);
     // The same for a map key and for binary data.
     CHECK(decode_status(header(0x07) + packed([](auto& pk) {
-              pk.pack_map(1);
-              pk.pack(std::string(70'000, 'k'));
-              pk.pack(1);
-          })) == Status::bad_request);
+                            pk.pack_map(1);
+                            pk.pack(std::string(70'000, 'k'));
+                            pk.pack(1);
+                        })) == Status::bad_request);
     CHECK(decode_status(header(0x07) + packed([](auto& pk) {
-              pk.pack_map(1);
-              pk.pack(std::string("b"));
-              pk.pack_bin(70'000);
-              pk.pack_bin_body(std::string(70'000, 'b').data(), 70'000);
-          })) == Status::bad_request);
+                            pk.pack_map(1);
+                            pk.pack(std::string("b"));
+                            pk.pack_bin(70'000);
+                            pk.pack_bin_body(std::string(70'000, 'b').data(), 70'000);
+                        })) == Status::bad_request);
 }
 
-TEST_CASE("topic frames: no zero byte is bad_request; the frame after the zero is decoded with the same rules") {
+TEST_CASE(
+    "topic frames: no zero byte is bad_request; the frame after the zero is decoded with the same rules") {
     Decoded d;
     CHECK(decode_topic_frame("room/general", d) == Status::bad_request);
     CHECK(decode_topic_frame("", d) == Status::bad_request);
     CHECK(decode_topic_frame(std::string("room/x\0", 7), d) == Status::bad_request);
-    CHECK(decode_topic_frame(std::string("room/x\0", 7) + header(0x50, 2) + "\x80", d) == Status::bad_version);
+    CHECK(decode_topic_frame(std::string("room/x\0", 7) + header(0x50, 2) + "\x80", d) ==
+          Status::bad_version);
     CHECK(decode_topic_frame(std::string("room/x\0", 7) + header(0x5F) + "\x80", d) == Status::unknown_type);
     CHECK(decode_topic_frame(std::string("room/x\0", 7) + header(0x50) + "\x80", d) == Status::ok);
 }
@@ -332,7 +339,8 @@ TEST_CASE("a few thousand deterministic pseudo-random frames: no throw, no crash
                 break;
             }
             case 1: {  // a valid header, then random bytes (reaches the msgpack decoder)
-                frame = header(static_cast<std::uint8_t>(all_message_types()[next() % all_message_types().size()].type));
+                frame = header(
+                    static_cast<std::uint8_t>(all_message_types()[next() % all_message_types().size()].type));
                 std::size_t n = next() % 96;
                 for (std::size_t k = 0; k < n; ++k) frame.push_back(static_cast<char>(next()));
                 break;

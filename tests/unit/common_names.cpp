@@ -30,8 +30,8 @@ TEST_CASE("valid_nick: first character must be a letter") {
 TEST_CASE("valid_nick: every byte value in a later position") {
     for (int b = 0; b < 256; ++b) {
         char c = static_cast<char>(b);
-        bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                       c == '-';
+        bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '_' || c == '-';
         CAPTURE(b);
         CHECK(valid_nick(std::string("a") + c + "b") == allowed);
     }
@@ -42,8 +42,8 @@ TEST_CASE("valid_nick: every byte value in a later position") {
     CHECK_FALSE(valid_nick(std::string("al\0ce", 5)));
 }
 
-// "Room: 1–64 characters from a–z 0–9 _ - ., starting with a letter or digit. Room names are case-insensitive:
-// servers fold ASCII upper case to lower case."
+// "Room: 1–64 characters from a–z 0–9 _ - ., starting with a letter or digit. Room names are
+// case-insensitive: servers fold ASCII upper case to lower case."
 TEST_CASE("valid_room: lengths") {
     CHECK_FALSE(valid_room(""));
     CHECK(valid_room("a"));
@@ -67,8 +67,8 @@ TEST_CASE("valid_room: first character must be a letter or digit") {
 TEST_CASE("valid_room: every byte value in a later position") {
     for (int b = 0; b < 256; ++b) {
         char c = static_cast<char>(b);
-        bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                       c == '-' || c == '.';
+        bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '_' || c == '-' || c == '.';
         CAPTURE(b);
         CHECK(valid_room(std::string("r") + c + "m") == allowed);
     }
@@ -83,7 +83,7 @@ TEST_CASE("fold_name: ASCII upper case to lower case, nothing else") {
     CHECK(fold_name("ALICE") == fold_name("alice"));
     CHECK(fold_name("General.Room_1-X") == "general.room_1-x");
     CHECK(fold_name("") == "");
-    CHECK(fold_name("@[`{") == "@[`{");  // neighbours of A-Z and a-z
+    CHECK(fold_name("@[`{") == "@[`{");          // neighbours of A-Z and a-z
     CHECK(fold_name("\xC3\x89") == "\xC3\x89");  // É is not ASCII: unchanged
     for (int b = 0; b < 256; ++b) {
         char c = static_cast<char>(b);
@@ -113,34 +113,34 @@ TEST_CASE("valid_text: length boundaries") {
 }
 
 TEST_CASE("valid_text: well-formed UTF-8 of every length") {
-    CHECK(valid_text("\xC2\x80", 10));                  // U+0080, smallest 2-byte
-    CHECK(valid_text("\xC3\xA9", 10));                  // é
-    CHECK(valid_text("\xDF\xBF", 10));                  // U+07FF
-    CHECK(valid_text("\xE0\xA0\x80", 10));              // U+0800, smallest 3-byte
-    CHECK(valid_text("\xE2\x82\xAC", 10));              // €
-    CHECK(valid_text("\xED\x9F\xBF", 10));              // U+D7FF, just below the surrogates
-    CHECK(valid_text("\xEE\x80\x80", 10));              // U+E000, just above
-    CHECK(valid_text("\xEF\xBF\xBF", 10));              // U+FFFF
-    CHECK(valid_text("\xF0\x90\x80\x80", 10));          // U+10000, smallest 4-byte
-    CHECK(valid_text("\xF0\x9F\x98\x80", 10));          // 😀
-    CHECK(valid_text("\xF4\x8F\xBF\xBF", 10));          // U+10FFFF, the last scalar value
+    CHECK(valid_text("\xC2\x80", 10));          // U+0080, smallest 2-byte
+    CHECK(valid_text("\xC3\xA9", 10));          // é
+    CHECK(valid_text("\xDF\xBF", 10));          // U+07FF
+    CHECK(valid_text("\xE0\xA0\x80", 10));      // U+0800, smallest 3-byte
+    CHECK(valid_text("\xE2\x82\xAC", 10));      // €
+    CHECK(valid_text("\xED\x9F\xBF", 10));      // U+D7FF, just below the surrogates
+    CHECK(valid_text("\xEE\x80\x80", 10));      // U+E000, just above
+    CHECK(valid_text("\xEF\xBF\xBF", 10));      // U+FFFF
+    CHECK(valid_text("\xF0\x90\x80\x80", 10));  // U+10000, smallest 4-byte
+    CHECK(valid_text("\xF0\x9F\x98\x80", 10));  // 😀
+    CHECK(valid_text("\xF4\x8F\xBF\xBF", 10));  // U+10FFFF, the last scalar value
     CHECK(valid_text("mixed \xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80 ok", 100));
 }
 
 TEST_CASE("valid_text: overlong forms, surrogates, values past U+10FFFF") {
-    CHECK_FALSE(valid_text("\xC0\x80", 10));            // overlong NUL
-    CHECK_FALSE(valid_text("\xC0\xAF", 10));            // overlong '/'
-    CHECK_FALSE(valid_text("\xC1\xBF", 10));            // overlong U+007F
-    CHECK_FALSE(valid_text("\xE0\x80\x80", 10));        // overlong 3-byte
-    CHECK_FALSE(valid_text("\xE0\x9F\xBF", 10));        // overlong U+07FF
-    CHECK_FALSE(valid_text("\xF0\x80\x80\x80", 10));    // overlong 4-byte
-    CHECK_FALSE(valid_text("\xF0\x8F\xBF\xBF", 10));    // overlong U+FFFF
-    CHECK_FALSE(valid_text("\xED\xA0\x80", 10));        // U+D800
-    CHECK_FALSE(valid_text("\xED\xBF\xBF", 10));        // U+DFFF
+    CHECK_FALSE(valid_text("\xC0\x80", 10));                  // overlong NUL
+    CHECK_FALSE(valid_text("\xC0\xAF", 10));                  // overlong '/'
+    CHECK_FALSE(valid_text("\xC1\xBF", 10));                  // overlong U+007F
+    CHECK_FALSE(valid_text("\xE0\x80\x80", 10));              // overlong 3-byte
+    CHECK_FALSE(valid_text("\xE0\x9F\xBF", 10));              // overlong U+07FF
+    CHECK_FALSE(valid_text("\xF0\x80\x80\x80", 10));          // overlong 4-byte
+    CHECK_FALSE(valid_text("\xF0\x8F\xBF\xBF", 10));          // overlong U+FFFF
+    CHECK_FALSE(valid_text("\xED\xA0\x80", 10));              // U+D800
+    CHECK_FALSE(valid_text("\xED\xBF\xBF", 10));              // U+DFFF
     CHECK_FALSE(valid_text("\xED\xA0\xBD\xED\xB8\x80", 10));  // a CESU-8 surrogate pair
-    CHECK_FALSE(valid_text("\xF4\x90\x80\x80", 10));    // U+110000
-    CHECK_FALSE(valid_text("\xF7\xBF\xBF\xBF", 10));    // U+1FFFFF
-    CHECK_FALSE(valid_text("\xF8\x88\x80\x80\x80", 10));  // 5-byte form
+    CHECK_FALSE(valid_text("\xF4\x90\x80\x80", 10));          // U+110000
+    CHECK_FALSE(valid_text("\xF7\xBF\xBF\xBF", 10));          // U+1FFFFF
+    CHECK_FALSE(valid_text("\xF8\x88\x80\x80\x80", 10));      // 5-byte form
     CHECK_FALSE(valid_text("\xFC\x84\x80\x80\x80\x80", 10));  // 6-byte form
     CHECK_FALSE(valid_text("\xFE", 10));
     CHECK_FALSE(valid_text("\xFF", 10));
@@ -152,10 +152,19 @@ TEST_CASE("valid_text: truncated and broken sequences") {
     CHECK_FALSE(valid_text("\xE2\x82", 10));
     CHECK_FALSE(valid_text("\xF0\x9F\x98", 10));
     CHECK_FALSE(valid_text("\xF0\x9F", 10));
-    CHECK_FALSE(valid_text("\x80", 10));                // lone continuation byte
-    CHECK_FALSE(valid_text("a\xBF" "b", 10));
-    CHECK_FALSE(valid_text("\xC3" "a", 10));            // lead byte then ASCII
-    CHECK_FALSE(valid_text("\xE2\x82" "a", 10));
+    CHECK_FALSE(valid_text("\x80", 10));  // lone continuation byte
+    CHECK_FALSE(
+        valid_text("a\xBF"
+                   "b",
+                   10));
+    CHECK_FALSE(
+        valid_text("\xC3"
+                   "a",
+                   10));  // lead byte then ASCII
+    CHECK_FALSE(
+        valid_text("\xE2\x82"
+                   "a",
+                   10));
     CHECK_FALSE(valid_text("\xE2\x28\xA1", 10));
     // A sequence cut by the size limit is judged as bytes: the whole text must fit.
     CHECK_FALSE(valid_text("\xE2\x82\xAC", 2));
@@ -168,7 +177,10 @@ TEST_CASE("valid_text: control characters refused except newline and tab; DEL re
         CHECK(valid_text(std::string("a") + static_cast<char>(c) + "b", 10) == allowed);
         CHECK(valid_text(std::string(1, static_cast<char>(c)), 10) == allowed);
     }
-    CHECK_FALSE(valid_text("a\x7F" "b", 10));
+    CHECK_FALSE(
+        valid_text("a\x7F"
+                   "b",
+                   10));
     CHECK_FALSE(valid_text("\r\n", 10));
     CHECK(valid_text("line1\nline2\tcol", 100));
     CHECK(valid_text("\n", 10));

@@ -47,7 +47,8 @@ std::vector<std::string> split_cells(const std::string& line) {
 }
 
 // Rows "| 0xNN | NAME | direction | fields |" -> (code, name) and the fields cell.
-std::vector<Entry> message_rows(const std::string& doc, std::map<std::string, std::string>* fields = nullptr) {
+std::vector<Entry> message_rows(const std::string& doc,
+                                std::map<std::string, std::string>* fields = nullptr) {
     static const std::regex row(R"(^\|\s*0x([0-9A-Fa-f]{2})\s*\|\s*([A-Z][A-Z_]*)\s*\|.*)");
     std::vector<Entry> out;
     std::istringstream in(doc);
@@ -93,10 +94,12 @@ std::string compare(const std::vector<Entry>& doc_rows, const std::set<Entry>& c
         if (!doc.insert(e).second) out << "document lists " << e.second << " (" << e.first << ") twice; ";
     }
     for (const auto& e : doc) {
-        if (!codec.count(e)) out << "document has " << e.second << " (" << e.first << ") that the codec lacks; ";
+        if (!codec.count(e))
+            out << "document has " << e.second << " (" << e.first << ") that the codec lacks; ";
     }
     for (const auto& e : codec) {
-        if (!doc.count(e)) out << "codec has " << e.second << " (" << e.first << ") that the document lacks; ";
+        if (!doc.count(e))
+            out << "codec has " << e.second << " (" << e.first << ") that the document lacks; ";
     }
     return out.str();
 }
@@ -105,9 +108,12 @@ std::string without(std::string s, char open, char close) {
     std::string out;
     int depth = 0;
     for (char c : s) {
-        if (c == open) ++depth;
-        else if (c == close && depth > 0) --depth;
-        else if (depth == 0) out.push_back(c);
+        if (c == open)
+            ++depth;
+        else if (c == close && depth > 0)
+            --depth;
+        else if (depth == 0)
+            out.push_back(c);
     }
     return out;
 }
@@ -115,8 +121,8 @@ std::string without(std::string s, char open, char close) {
 // The field names in a table cell such as "rid status error, room str, seq u64, joined bool" or
 // "rid, room str, last u64 (0 = all kept)": lower-case words that are not types or prose.
 std::set<std::string> cell_fields(const std::string& cell) {
-    static const std::set<std::string> not_fields{"u64", "str", "bool", "map", "and", "the", "fields", "under",
-                                                  "below", "of", "body"};
+    static const std::set<std::string> not_fields{"u64",    "str",   "bool",  "map", "and", "the",
+                                                  "fields", "under", "below", "of",  "body"};
     std::set<std::string> out;
     std::string s = without(without(cell, '(', ')'), '[', ']');
     static const std::regex word(R"([A-Za-z_][A-Za-z_0-9]*)");
@@ -133,10 +139,12 @@ std::set<std::string> paragraph_fields(const std::string& doc, const std::string
     auto b = doc.find(start);
     REQUIRE_MESSAGE(b != std::string::npos, "the document has no paragraph starting " << start);
     auto e = doc.find("\n\n", b);
-    std::string para = without(without(doc.substr(b + start.size(), e - b - start.size()), '(', ')'), '[', ']');
+    std::string para =
+        without(without(doc.substr(b + start.size(), e - b - start.size()), '(', ')'), '[', ']');
     std::set<std::string> out;
     static const std::regex quoted("`([a-z_]+)`");
-    for (auto it = std::sregex_iterator(para.begin(), para.end(), quoted); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(para.begin(), para.end(), quoted); it != std::sregex_iterator();
+         ++it) {
         out.insert((*it)[1].str());
     }
     return out;
@@ -237,7 +245,8 @@ TEST_CASE("docs/protocol.md fields of each message == the keys the codec writes"
             documented.insert(more.begin(), more.end());
         }
         std::set<std::string> coded = codec_fields<T>();
-        CHECK_MESSAGE(documented == coded, "document: {" << join(documented) << "} codec: {" << join(coded) << "}");
+        CHECK_MESSAGE(documented == coded,
+                      "document: {" << join(documented) << "} codec: {" << join(coded) << "}");
     });
 
     // Nested maps described in prose.
@@ -249,5 +258,6 @@ TEST_CASE("docs/protocol.md fields of each message == the keys the codec writes"
         const auto& kv = d.body.get().via.map.ptr[i];
         if (std::string(kv.key.via.str.ptr, kv.key.via.str.size) == "limits") coded_limits = map_keys(kv.val);
     }
-    CHECK_MESSAGE(limits == coded_limits, "document: {" << join(limits) << "} codec: {" << join(coded_limits) << "}");
+    CHECK_MESSAGE(limits == coded_limits,
+                  "document: {" << join(limits) << "} codec: {" << join(coded_limits) << "}");
 }

@@ -1,5 +1,5 @@
-// Rendezvous hashing: "the worker with the highest weight owns the room"; adding or losing a worker moves only
-// the rooms that must move.
+// Rendezvous hashing: "the worker with the highest weight owns the room"; adding or losing a worker moves
+// only the rooms that must move.
 #include <doctest/doctest.h>
 
 #include <map>
@@ -52,7 +52,8 @@ TEST_CASE("rendezvous_owner: empty, deterministic, independent of the order work
         CHECK(w[static_cast<std::size_t>(a)] == w_rev[static_cast<std::size_t>(rendezvous_owner(w_rev, r))]);
         CHECK(rendezvous_weight("w1", r) == rendezvous_weight("w1", r));
         // The owner is the worker of highest weight.
-        for (const auto& x : w) CHECK(rendezvous_weight(x, r) <= rendezvous_weight(w[static_cast<std::size_t>(a)], r));
+        for (const auto& x : w)
+            CHECK(rendezvous_weight(x, r) <= rendezvous_weight(w[static_cast<std::size_t>(a)], r));
     }
 }
 

@@ -30,13 +30,20 @@ void check_no_default_values(const msgpack::object& o, const std::string& path) 
         std::string key = path + "." + std::string(kv.key.via.str.ptr, kv.key.via.str.size);
         const msgpack::object& v = kv.val;
         switch (v.type) {
-            case msgpack::type::POSITIVE_INTEGER: CHECK_MESSAGE(v.via.u64 != 0, key << " is 0"); break;
-            case msgpack::type::BOOLEAN: CHECK_MESSAGE(v.via.boolean, key << " is false"); break;
-            case msgpack::type::STR: CHECK_MESSAGE(v.via.str.size != 0, key << " is empty"); break;
+            case msgpack::type::POSITIVE_INTEGER:
+                CHECK_MESSAGE(v.via.u64 != 0, key << " is 0");
+                break;
+            case msgpack::type::BOOLEAN:
+                CHECK_MESSAGE(v.via.boolean, key << " is false");
+                break;
+            case msgpack::type::STR:
+                CHECK_MESSAGE(v.via.str.size != 0, key << " is empty");
+                break;
             case msgpack::type::ARRAY:
                 CHECK_MESSAGE(v.via.array.size != 0, key << " is empty");
                 for (std::uint32_t k = 0; k < v.via.array.size; ++k) {
-                    if (v.via.array.ptr[k].type == msgpack::type::MAP) check_no_default_values(v.via.array.ptr[k], key);
+                    if (v.via.array.ptr[k].type == msgpack::type::MAP)
+                        check_no_default_values(v.via.array.ptr[k], key);
                 }
                 break;
             case msgpack::type::MAP:
@@ -44,7 +51,8 @@ void check_no_default_values(const msgpack::object& o, const std::string& path) 
                 // A map of counters (StatusReply.dropped) has u64 values; a nested struct has named fields.
                 check_no_default_values(v, key);
                 break;
-            default: FAIL_CHECK(key << " has an unexpected msgpack type " << static_cast<int>(v.type));
+            default:
+                FAIL_CHECK(key << " has an unexpected msgpack type " << static_cast<int>(v.type));
         }
     }
 }
@@ -283,7 +291,8 @@ TEST_CASE("unknown fields are ignored and missing fields take their defaults") {
     CHECK(r.rid == 7);
     CHECK(r.nick.empty());
 
-    // An empty map is a valid SEND whose fields are all defaults (judged later as invalid_text by the server).
+    // An empty map is a valid SEND whose fields are all defaults (judged later as invalid_text by the
+    // server).
     Send s;
     REQUIRE(decode_as(std::string("CB\x01\x06\x80", 5), s) == Status::ok);
     CHECK(s == Send{});

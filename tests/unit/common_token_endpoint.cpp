@@ -1,6 +1,6 @@
 // Tokens (REGISTER: "32 random bytes as 64 lowercase hex characters"; the broker keeps only a hash) and the
-// advertised-endpoint rule ("When the broker binds a wildcard address ... the peer substitutes the host it used
-// to reach the broker").
+// advertised-endpoint rule ("When the broker binds a wildcard address ... the peer substitutes the host it
+// used to reach the broker").
 #include <doctest/doctest.h>
 
 #include <set>
@@ -55,7 +55,8 @@ TEST_CASE("resolve_advertised: wildcards take the host the peer used; everything
     CHECK(resolve_advertised("tcp://*:5558", "tcp://10.0.0.1:5555") == "tcp://10.0.0.1:5558");
     CHECK(resolve_advertised("tcp://0.0.0.0:5558", "tcp://10.0.0.1:5555") == "tcp://10.0.0.1:5558");
     CHECK(resolve_advertised("tcp://[::]:5558", "tcp://[fd00::1]:5555") == "tcp://[fd00::1]:5558");
-    CHECK(resolve_advertised("tcp://*:5558", "tcp://broker.example.org:5555") == "tcp://broker.example.org:5558");
+    CHECK(resolve_advertised("tcp://*:5558", "tcp://broker.example.org:5555") ==
+          "tcp://broker.example.org:5558");
     CHECK(resolve_advertised("tcp://*:5558", "tcp://127.0.0.1:5555") == "tcp://127.0.0.1:5558");
     // A concrete advertised host is kept.
     CHECK(resolve_advertised("tcp://10.0.0.9:5558", "tcp://10.0.0.1:5555") == "tcp://10.0.0.9:5558");

@@ -10,8 +10,8 @@
 
 #include "broker.hpp"
 #include "client.hpp"
-#include "codec.hpp"
 #include "clock.hpp"
+#include "codec.hpp"
 #include "socket_util.hpp"
 #include "worker.hpp"
 
@@ -109,7 +109,8 @@ TEST_CASE("rooms spread over two workers; joins, batched sends and history work 
     CHECK(j.room == "room3");
     CHECK(j.seq == 2);
     SendReply s;
-    REQUIRE(c.client->request(Send{.nick = "bob", .token = bob, .room = "room3", .texts = {"a", "b", "c"}}, s).ok());
+    REQUIRE(c.client->request(Send{.nick = "bob", .token = bob, .room = "room3", .texts = {"a", "b", "c"}}, s)
+                .ok());
     CHECK(s.first_seq == 3);
     CHECK(s.last_seq == 5);
 
@@ -156,7 +157,8 @@ TEST_CASE("events reach a subscriber once its sync mark arrives, and a stopped w
     JoinReply j;
     REQUIRE(c.client->request(Join{.nick = "alice", .token = alice, .room = "lobby"}, j).ok());
     SendReply s;
-    REQUIRE(c.client->request(Send{.nick = "alice", .token = alice, .room = "lobby", .texts = {"hi"}}, s).ok());
+    REQUIRE(
+        c.client->request(Send{.nick = "alice", .token = alice, .room = "lobby", .texts = {"hi"}}, s).ok());
     for (std::uint64_t seq : {j.seq, s.first_seq}) {
         Decoded d;
         REQUIRE(decode_topic_frame(next_frame(), d) == Status::ok);
