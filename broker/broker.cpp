@@ -10,13 +10,15 @@ namespace chatbus {
 
 Broker::Broker(BrokerConfig cfg)
     : cfg_(std::move(cfg)),
+      boot_(new_token().substr(0, 16)),
+      started_ms_(mono_ms()),
       ctx_(1),
       client_(ctx_, zmq::socket_type::router),
       worker_(ctx_, zmq::socket_type::router),
-      xsub_(ctx_, zmq::socket_type::xsub),
       xpub_(ctx_, zmq::socket_type::xpub),
-      registry_(cfg_.inbox) {
-    for (auto* s : {&client_, &worker_, &xsub_, &xpub_}) {
+      registry_(cfg_.inbox),
+      rooms_(cfg_.history) {
+    for (auto* s : {&client_, &worker_, &xpub_}) {
         s->set(zmq::sockopt::linger, 0);
         s->set(zmq::sockopt::sndhwm, cfg_.hwm);
         s->set(zmq::sockopt::rcvhwm, cfg_.hwm);
@@ -27,8 +29,14 @@ Broker::Broker(BrokerConfig cfg)
     // Far beyond any valid frame: a peer sending more is cut off by libzmq before we buffer it.
     client_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(cfg_.max_frame * 4));
     worker_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(cfg_.max_frame * 64));
-    xsub_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(cfg_.max_frame * 4));
     xpub_.set(zmq::sockopt::maxmsgsize, int64_t{4096});
+
+    if (!cfg_.state_dir.empty()) {
+        store_ = std::make_unique<RegistryStore>(cfg_.state_dir, parse_fsync_policy(cfg_.fsync));
+        for (const auto& s : store_->loaded()) registry_.restore(s.nick, s.hash);
+        // A broker that ran before had rooms, now held only by its workers: give them time to hand them back.
+        if (!store_->loaded().empty()) recovering_until_ms_ = started_ms_ + cfg_.heartbeat_ms * cfg_.liveness;
+    }
 }
 
 Broker::~Broker() = default;
@@ -37,16 +45,11 @@ void Broker::bind() {
     if (bound_ok_) return;
     client_.bind(cfg_.client);
     worker_.bind(cfg_.worker);
-    xsub_.bind(cfg_.xsub);
     xpub_.bind(cfg_.events);
-    // Workers send everything to the broker; filtering happens once, at the XPUB. This also makes a
-    // subscription effective as soon as the XPUB has seen it (see SYNC in docs/protocol.md).
-    const char all = 1;
-    xsub_.send(zmq::const_buffer(&all, 1), zmq::send_flags::none);
-    bound_ = {last_endpoint(client_), last_endpoint(worker_), last_endpoint(xsub_), last_endpoint(xpub_)};
+    bound_ = {last_endpoint(client_), last_endpoint(worker_), last_endpoint(xpub_)};
     bound_ok_ = true;
-    spdlog::info("ready: client={} worker={} xsub={} events={}", bound_.client, bound_.worker, bound_.xsub,
-                 bound_.events);
+    spdlog::info("ready: client={} worker={} events={} boot={}", bound_.client, bound_.worker, bound_.events,
+                 boot_);
 }
 
 void Broker::run() {
@@ -70,32 +73,38 @@ void Broker::poll_once() {
     zmq::pollitem_t items[] = {
         {client_.handle(), 0, ZMQ_POLLIN, 0},
         {worker_.handle(), 0, ZMQ_POLLIN, 0},
-        {xsub_.handle(), 0, ZMQ_POLLIN, 0},
         {xpub_.handle(), 0, ZMQ_POLLIN, 0},
     };
     std::int64_t now = mono_ms();
     long wait = static_cast<long>(std::clamp<std::int64_t>(next_timer_ms_ - now, 0, 100));
-    zmq::poll(items, 4, std::chrono::milliseconds(wait));
+    zmq::poll(items, 3, std::chrono::milliseconds(wait));
     // Drain every readable socket before polling again: one poll per message costs twice as much.
     if (items[1].revents & ZMQ_POLLIN) {
         while (recv_multipart(worker_, parts_)) on_worker_message(parts_);
     }
-    if (items[2].revents & ZMQ_POLLIN) relay_events();
-    if (items[3].revents & ZMQ_POLLIN) on_subscription();
+    if (items[2].revents & ZMQ_POLLIN) on_subscription();
     if (items[0].revents & ZMQ_POLLIN) {
         while (recv_multipart(client_, parts_)) on_client_message(parts_);
     }
     now = mono_ms();
     if (now >= next_timer_ms_) {
         on_timers(now);
-        next_timer_ms_ = now + std::max<std::int64_t>(cfg_.heartbeat_ms / 4, 10);
+        next_timer_ms_ = now + std::max<std::int64_t>(cfg_.heartbeat_ms / 10, 10);
     }
 }
 
 void Broker::on_timers(std::int64_t now) {
     check_workers(now);
     expire_listeners(now);
-    fail_pending(pending_.take_expired(now), Status::timeout);
+    expire_requests(now);
+    end_recovery(now);
+    if (store_) store_->tick(now, registry_.size(), [this] { return live_registrations(); });
+}
+
+std::vector<StoredNick> Broker::live_registrations() {
+    std::vector<StoredNick> out;
+    registry_.for_each([&](NickEntry& e) { out.push_back({e.display, e.token_hash}); });
+    return out;
 }
 
 }  // namespace chatbus

@@ -1,8 +1,9 @@
 #pragma once
-// The broker: one poll loop over four sockets. Owns the nick registry, routes room requests to the owning
-// worker, routes DMs to listeners or inboxes, and relays room events from workers to subscribers.
+// The broker: one poll loop over three sockets. Owns the nick registry and the copy of every room's state,
+// routes room requests to the owning worker, DMs to listeners or inboxes, and publishes room events.
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,17 +14,19 @@
 #include "messages.hpp"
 #include "nick_registry.hpp"
 #include "pending_requests.hpp"
-#include "room_directory.hpp"
+#include "registry_store.hpp"
+#include "room_mirror.hpp"
 #include "worker_pool.hpp"
 
 namespace chatbus {
 
 struct BrokerEndpoints {
-    std::string client, worker, xsub, events;
+    std::string client, worker, events;
 };
 
 class Broker {
   public:
+    // Loads the registry from cfg.state_dir when set; throws std::runtime_error if it cannot.
     explicit Broker(BrokerConfig cfg);
     ~Broker();
     Broker(const Broker&) = delete;
@@ -52,8 +55,7 @@ class Broker {
     void on_dm_ack(const std::string& client, const DmAck& a);
     void on_unlisten(const std::string& client, const Unlisten& u);
     template <class Req>
-    void route_to_worker(const std::string& client, const Req& r, std::string_view raw,
-                         const std::string& nick);
+    void accept_room_request(const std::string& client, const Req& r, std::string_view raw);
     void deliver_inbox(NickEntry& e);
     void expire_listeners(std::int64_t now);
     template <class Reply>
@@ -61,39 +63,57 @@ class Broker {
     void reply_error(const std::string& client, MsgType request_type, std::uint64_t rid, Status s);
     bool send_to_client(const std::string& client, std::string_view frame);
 
+    // room_routing.cpp: ownership, handover, parking and retries of room requests
+    void dispatch(std::uint64_t bid);
+    void hand_over(const std::string& room, RoomState& rs, const WorkerState& to);
+    void release_parked(RoomState& rs);
+    void fail_request(std::uint64_t bid, Status s);
+    void expire_requests(std::int64_t now);
+    void end_recovery(std::int64_t now);
+
     // worker_channel.cpp
     void on_worker_message(std::vector<zmq::message_t>& parts);
-    void on_worker_reply(WorkerState& w, std::uint64_t bid, std::string_view reply);
-    void note_membership(const PendingRequest& p, std::string_view reply);
-    std::uint64_t forward(const WorkerState& w, PendingRequest p, std::string_view raw);
+    void on_worker_ready(const std::string& routing_id, const WReady& r, std::int64_t now);
+    void on_worker_reply(WorkerState& w, std::vector<zmq::message_t>& parts);
+    void on_worker_state(WorkerState& w, const WState& s);
+    void on_worker_disconnect(WorkerState& w);
+    void apply_event(const std::string& room, zmq::message_t& frame,
+                     std::vector<std::pair<std::string, Membership>>& notices);
+    void worker_gone(const std::string& routing_id);
+    void finish_drain_if_idle(const std::string& routing_id);
     void send_to_worker(const std::string& routing_id, std::string_view frame);
     void check_workers(std::int64_t now);
-    void fail_pending(std::vector<PendingRequest> failed, Status s);
 
     // event_relay.cpp
-    void relay_events();
     void on_subscription();
 
     // broker.cpp
     void poll_once();
     void on_timers(std::int64_t now);
+    std::vector<StoredNick> live_registrations();
 
     BrokerConfig cfg_;
+    std::string boot_;
+    std::int64_t started_ms_ = 0;
     zmq::context_t ctx_;
-    zmq::socket_t client_, worker_, xsub_, xpub_;
+    zmq::socket_t client_, worker_, xpub_;
     BrokerEndpoints bound_;
     bool bound_ok_ = false;
     std::atomic<bool> stop_{false};
 
     NickRegistry registry_;
-    RoomDirectory rooms_;
+    std::unique_ptr<RegistryStore> store_;
+    RoomMirror rooms_;
     WorkerPool workers_;
     PendingRequests pending_;
+    std::int64_t recovering_until_ms_ = 0;  // after a restart: rooms we have no copy of wait for workers
+    std::vector<std::uint64_t> recovery_parked_;
     std::int64_t next_timer_ms_ = 0;
     std::int64_t last_heartbeat_ms_ = 0;
 
-    std::uint64_t requests_ = 0;
-    std::map<std::string, std::uint64_t> dropped_{{"malformed", 0}, {"worker_timeout", 0}, {"unroutable", 0}};
+    std::uint64_t requests_ = 0, retried_ = 0, moved_ = 0;
+    std::map<std::string, std::uint64_t> dropped_{
+        {"malformed", 0}, {"worker_timeout", 0}, {"unroutable", 0}, {"seq_break", 0}};
     std::vector<zmq::message_t> parts_;  // reused per message to avoid allocations
     std::string scratch_;                // reused encode buffer
 };

@@ -8,13 +8,13 @@ namespace chatbus {
 struct BrokerConfig {
     std::string client = "tcp://127.0.0.1:5555";  // ROUTER for clients
     std::string worker = "tcp://127.0.0.1:5556";  // ROUTER for workers
-    std::string xsub = "tcp://127.0.0.1:5557";    // XSUB workers publish into
     std::string events = "tcp://127.0.0.1:5558";  // XPUB subscribers read from
     std::string events_advertise;                 // told to clients; empty: the bound endpoint
-    std::string xsub_advertise;                   // told to workers; empty: the bound endpoint
+    std::string state_dir;                        // registry persistence; empty: in memory only
+    std::string fsync = "always";                 // always | interval | never (see docs/architecture.md)
     std::int64_t heartbeat_ms = 1000;
     std::int64_t liveness = 3;
-    std::int64_t request_timeout_ms = 2000;
+    std::int64_t request_timeout_ms = 5000;
     std::size_t inbox = 1000;
     std::size_t max_text = 4096;
     std::size_t max_batch = 64;

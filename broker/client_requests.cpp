@@ -113,8 +113,8 @@ void Broker::handle_request(const std::string& client, Decoded& d, std::string_v
         ++dropped_["malformed"];
         if (!is_notification(d.type)) reply_error(client, d.type, peek_rid(d), Status::bad_request);
     };
-    auto route = [&](const auto& r) { route_to_worker(client, r, raw, r.nick); };
-    auto route_anonymous = [&](const auto& r) { route_to_worker(client, r, raw, {}); };
+    auto route = [&](const auto& r) { accept_room_request(client, r, raw); };
+    auto route_anonymous = route;
     switch (d.type) {
         case MsgType::hello:
             return on(std::type_identity<Hello>{}, [&](const Hello& r) { on_hello(client, r); });
@@ -161,13 +161,13 @@ void Broker::on_hello(const std::string& client, const Hello& r) {
     Limits lim{cfg_.max_text, cfg_.max_batch, cfg_.max_frame,
                cfg_.history,  cfg_.inbox,     static_cast<std::uint64_t>(cfg_.heartbeat_ms)};
     std::string events = cfg_.events_advertise.empty() ? bound_.events : cfg_.events_advertise;
-    reply(client, HelloReply{r.rid, 0, {}, kProtocolVersion, events, lim});
+    reply(client, HelloReply{r.rid, 0, {}, kProtocolVersion, events, lim, boot_});
 }
 
 void Broker::on_ping(const std::string& client, const Ping& r) {
     // A listener's PING is its heartbeat.
     if (NickEntry* e = registry_.by_listener(client)) e->listener_seen_ms = mono_ms();
-    reply(client, PingReply{r.rid});
+    reply(client, PingReply{r.rid, 0, {}, boot_, registry_.by_listener(client) != nullptr});
 }
 
 void Broker::on_register(const std::string& client, const Register& r) {
@@ -175,6 +175,9 @@ void Broker::on_register(const std::string& client, const Register& r) {
     Status s = registry_.register_nick(r.nick, rep.token);
     if (s == Status::ok) {
         rep.nick = r.nick;
+        // Written (and synced, by default) before the token is handed out: a registration the client saw
+        // survives a broker crash.
+        if (store_) store_->record_register(r.nick, registry_.find(r.nick)->token_hash);
         spdlog::info("registered {}", r.nick);
     }
     reply(client, std::move(rep), s);
@@ -184,45 +187,41 @@ void Broker::on_unregister(const std::string& client, const Unregister& r) {
     NickEntry* e = nullptr;
     Status s = registry_.authenticate(r.nick, r.token, e);
     if (s != Status::ok) return reply(client, UnregisterReply{r.rid}, s);
-    std::string folded = fold_name(e->display);
     // The nick leaves its rooms through their owners, so members see leave events.
+    std::int64_t deadline = mono_ms() + cfg_.request_timeout_ms;
     for (const std::string& room : e->rooms) {
-        rooms_.remove(room, folded);
-        if (const WorkerState* w = workers_.owner(room)) {
-            Leave leave{0, e->display, {}, room};
-            forward(*w, PendingRequest{{}, 0, MsgType::leave, folded, room}, encode(leave));
-        }
+        Leave leave{0, e->display, {}, room};
+        dispatch(pending_.add(PendingRequest{{}, 0, MsgType::leave, room, encode(leave), {}, deadline}));
     }
     if (e->listener) send_to_client(*e->listener, encode(ListenEnd{e->display, "unregistered"}));
+    if (store_) store_->record_unregister(e->display);
     spdlog::info("unregistered {}", e->display);
     registry_.remove(r.nick);
     reply(client, UnregisterReply{r.rid});
 }
 
 template <class Req>
-void Broker::route_to_worker(const std::string& client, const Req& r, std::string_view raw,
-                             const std::string& nick) {
+void Broker::accept_room_request(const std::string& client, const Req& r, std::string_view raw) {
     using Reply = reply_of_t<Req>;
-    std::string folded_nick;
-    std::string respelled;
+    std::string request;
     if constexpr (requires { r.token; }) {
         NickEntry* e = nullptr;
-        Status s = registry_.authenticate(nick, r.token, e);
+        Status s = registry_.authenticate(r.nick, r.token, e);
         if (s != Status::ok) return reply(client, Reply{r.rid}, s);
-        folded_nick = fold_name(e->display);
         // Workers show the nick as they get it; give them the registered spelling (rarely differs).
         if (r.nick != e->display) {
             Req copy = r;
             copy.nick = e->display;
-            respelled = encode(copy);
-            raw = respelled;
+            request = encode(copy);
         }
     }
     if (!valid_room(r.room)) return reply(client, Reply{r.rid}, Status::invalid_room);
-    std::string room = fold_name(r.room);
-    const WorkerState* w = workers_.owner(room);
-    if (!w) return reply(client, Reply{r.rid}, Status::no_worker);
-    forward(*w, PendingRequest{client, r.rid, Req::kType, std::move(folded_nick), std::move(room)}, raw);
+    if (workers_.live_count() == 0 && recovering_until_ms_ == 0) {
+        return reply(client, Reply{r.rid}, Status::no_worker);
+    }
+    if (request.empty()) request = raw;
+    dispatch(pending_.add(PendingRequest{client, r.rid, Req::kType, fold_name(r.room), std::move(request), {},
+                                         mono_ms() + cfg_.request_timeout_ms}));
 }
 
 void Broker::on_dm(const std::string& client, const Dm& r) {
@@ -300,19 +299,23 @@ void Broker::expire_listeners(std::int64_t now) {
 void Broker::on_status(const std::string& client, const StatusRequest& r) {
     StatusReply rep{r.rid};
     rep.nicks = registry_.size();
-    rep.rooms = rooms_.size();
+    rep.rooms = rooms_.rooms_with_members();
     rep.listeners = registry_.listener_count();
     rep.inboxed = registry_.inboxed();
     rep.requests = requests_;
     rep.dropped = dropped_;
-    std::map<std::string, std::uint64_t> owned;
-    rooms_.for_each_room([&](const std::string& room) {
-        if (const WorkerState* w = workers_.owner(room)) ++owned[w->routing_id];
-    });
+    rep.retried = retried_;
+    rep.moved = moved_;
+    rep.boot = boot_;
     std::int64_t now = mono_ms();
+    rep.uptime_ms = static_cast<std::uint64_t>(now - started_ms_);
+    std::map<std::string, std::uint64_t> held;
+    rooms_.for_each([&](const std::string&, const RoomState& rs) {
+        if (!rs.holder.empty()) ++held[rs.holder];
+    });
     for (const auto& [rid, w] : workers_.all()) {
-        if (!w.live) continue;
-        rep.workers.push_back({w.id, w.host, w.pid, owned[rid], w.served,
+        if (!w.live || w.draining) continue;
+        rep.workers.push_back({w.id, w.host, w.pid, held[rid], w.served,
                                static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - w.last_seen_ms))});
     }
     reply(client, std::move(rep));

@@ -21,12 +21,14 @@ int main(int argc, char** argv) {
     app.set_config("--config", "", "read options from an INI/TOML file (keys are the long option names)");
     app.add_option("--client", cfg.client, "client endpoint (ROUTER)")->capture_default_str();
     app.add_option("--worker", cfg.worker, "worker endpoint (ROUTER)")->capture_default_str();
-    app.add_option("--xsub", cfg.xsub, "endpoint workers publish events into (XSUB)")->capture_default_str();
     app.add_option("--events", cfg.events, "endpoint subscribers read events from (XPUB)")
         ->capture_default_str();
     app.add_option("--events-advertise", cfg.events_advertise,
                    "events endpoint told to clients (default: bound)");
-    app.add_option("--xsub-advertise", cfg.xsub_advertise, "xsub endpoint told to workers (default: bound)");
+    app.add_option("--state-dir", cfg.state_dir, "directory keeping registrations across restarts (default: none)");
+    app.add_option("--fsync", cfg.fsync, "when registry writes reach the disk: always, interval (1 s) or never")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"always", "interval", "never"}));
     app.add_option("--heartbeat-ms", cfg.heartbeat_ms, "heartbeat interval")
         ->capture_default_str()
         ->check(CLI::Range(10, 600000));

@@ -15,6 +15,13 @@ Status NickRegistry::register_nick(std::string_view nick, std::string& token_out
     return Status::ok;
 }
 
+void NickRegistry::restore(const std::string& nick, const TokenHash& hash) {
+    NickEntry& e = nicks_[fold_name(nick)];
+    e.display = nick;
+    e.token_hash = hash;
+    e.inbox = Inbox(inbox_limit_);
+}
+
 Status NickRegistry::authenticate(std::string_view nick, std::string_view token, NickEntry*& out) {
     NickEntry* e = find(nick);
     if (!e) return Status::not_registered;

@@ -27,6 +27,8 @@ class NickRegistry {
 
     // On success returns the new token.
     Status register_nick(std::string_view nick, std::string& token_out);
+    // A registration read back from the state directory.
+    void restore(const std::string& nick, const TokenHash& hash);
     // The entry acting as `nick` if the token proves it.
     Status authenticate(std::string_view nick, std::string_view token, NickEntry*& out);
     NickEntry* find(std::string_view nick);

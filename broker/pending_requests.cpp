@@ -8,34 +8,25 @@ std::uint64_t PendingRequests::add(PendingRequest p) {
     return bid;
 }
 
-bool PendingRequests::take(std::uint64_t bid, PendingRequest& out) {
+PendingRequest* PendingRequests::find(std::uint64_t bid) {
     auto it = pending_.find(bid);
-    if (it == pending_.end()) return false;
-    out = std::move(it->second);
-    pending_.erase(it);
-    return true;
+    return it == pending_.end() ? nullptr : &it->second;
 }
 
-template <class Pred>
-std::vector<PendingRequest> PendingRequests::take_if(Pred&& pred) {
-    std::vector<PendingRequest> out;
-    for (auto it = pending_.begin(); it != pending_.end();) {
-        if (pred(it->second)) {
-            out.push_back(std::move(it->second));
-            it = pending_.erase(it);
-        } else {
-            ++it;
-        }
+std::vector<std::uint64_t> PendingRequests::overdue(std::int64_t now_ms) const {
+    std::vector<std::uint64_t> out;
+    for (const auto& [bid, p] : pending_) {
+        if (!p.answered && p.deadline_ms <= now_ms) out.push_back(bid);
     }
     return out;
 }
 
-std::vector<PendingRequest> PendingRequests::take_expired(std::int64_t now_ms) {
-    return take_if([now_ms](const PendingRequest& p) { return p.deadline_ms <= now_ms; });
-}
-
-std::vector<PendingRequest> PendingRequests::take_for_worker(const std::string& worker) {
-    return take_if([&worker](const PendingRequest& p) { return p.worker == worker; });
+std::vector<std::uint64_t> PendingRequests::at_worker(const std::string& worker) const {
+    std::vector<std::uint64_t> out;
+    for (const auto& [bid, p] : pending_) {
+        if (p.worker == worker) out.push_back(bid);
+    }
+    return out;
 }
 
 }  // namespace chatbus

@@ -1,8 +1,9 @@
-// The worker endpoint: worker lifecycle, forwarded requests and their replies.
+// The worker endpoint: worker lifecycle, answers to forwarded requests and the events they carry.
 #include <spdlog/spdlog.h>
 
 #include "broker.hpp"
 #include "clock.hpp"
+#include "names.hpp"
 #include "socket_util.hpp"
 #include "worker_messages.hpp"
 
@@ -10,19 +11,6 @@ namespace chatbus {
 
 void Broker::send_to_worker(const std::string& routing_id, std::string_view frame) {
     if (!send_frames(worker_, {routing_id, frame})) ++dropped_["unroutable"];
-}
-
-std::uint64_t Broker::forward(const WorkerState& w, PendingRequest p, std::string_view raw) {
-    p.worker = w.routing_id;
-    p.deadline_ms = mono_ms() + cfg_.request_timeout_ms;
-    std::uint64_t bid = pending_.add(std::move(p));
-    scratch_.clear();
-    encode_into(scratch_, WRequest{bid});
-    if (!send_frames(worker_, {w.routing_id, scratch_, raw})) {
-        PendingRequest lost;
-        if (pending_.take(bid, lost)) fail_pending({std::move(lost)}, Status::no_worker);
-    }
-    return bid;
 }
 
 void Broker::on_worker_message(std::vector<zmq::message_t>& parts) {
@@ -43,41 +31,31 @@ void Broker::on_worker_message(std::vector<zmq::message_t>& parts) {
             ++dropped_["malformed"];
             return;
         }
-        spdlog::info("worker {} ({} pid {}) ready", r.worker, r.host, r.pid);
-        workers_.ready(routing_id, r.worker, r.host, r.pid, now);
-        std::string xsub = cfg_.xsub_advertise.empty() ? bound_.xsub : cfg_.xsub_advertise;
-        send_to_worker(routing_id, encode(WWelcome{xsub, static_cast<std::uint64_t>(cfg_.heartbeat_ms),
-                                                   static_cast<std::uint64_t>(cfg_.liveness), cfg_.max_text,
-                                                   cfg_.max_batch}));
-        return;
+        return on_worker_ready(routing_id, r, now);
     }
     WorkerState* w = workers_.find(routing_id);
     if (!w) {
-        // A worker we do not know (we restarted, or it expired): make it start over with READY.
-        if (d.type != MsgType::w_disconnect)
-            send_to_worker(routing_id, encode(WDisconnect{"unknown worker"}));
+        // A worker we do not know (we restarted, or declared it dead): make it start over with READY.
+        if (d.type != MsgType::w_disconnect) send_to_worker(routing_id, encode(WDisconnect{"unknown worker"}));
         return;
     }
     switch (d.type) {
         case MsgType::w_heartbeat:
             if (workers_.heard(*w, now)) spdlog::info("worker {} live", w->id);
             return;
-        case MsgType::w_disconnect: {
-            spdlog::info("worker {} disconnected", w->id);
-            std::string rid = w->routing_id;
-            workers_.remove(rid);
-            fail_pending(pending_.take_for_worker(rid), Status::timeout);
-            return;
-        }
-        case MsgType::w_reply: {
-            WReply r;
-            if (parts.size() != 3 || body_as(d, r) != Status::ok) {
+        case MsgType::w_disconnect:
+            return on_worker_disconnect(*w);
+        case MsgType::w_reply:
+            workers_.heard(*w, now);
+            return on_worker_reply(*w, parts);
+        case MsgType::w_state: {
+            WState s;
+            if (body_as(d, s) != Status::ok || !valid_room(s.room)) {
                 ++dropped_["malformed"];
                 return;
             }
             workers_.heard(*w, now);
-            on_worker_reply(*w, r.bid, view(parts[2]));
-            return;
+            return on_worker_state(*w, s);
         }
         default:
             ++dropped_["malformed"];
@@ -85,53 +63,125 @@ void Broker::on_worker_message(std::vector<zmq::message_t>& parts) {
     }
 }
 
-void Broker::on_worker_reply(WorkerState& w, std::uint64_t bid, std::string_view reply) {
-    PendingRequest p;
-    if (!pending_.take(bid, p)) return;  // answered too late: the client already got `timeout`
+void Broker::on_worker_ready(const std::string& routing_id, const WReady& r, std::int64_t now) {
+    // The same worker on a new socket: its old incarnation is gone, with everything it held.
+    std::vector<std::string> stale;
+    for (const auto& [rid, w] : workers_.all()) {
+        if (w.id == r.worker && rid != routing_id) stale.push_back(rid);
+    }
+    for (const auto& rid : stale) worker_gone(rid);
+    if (!workers_.find(routing_id)) {
+        spdlog::info("worker {} ({} pid {}) ready", r.worker, r.host, r.pid);
+        workers_.ready(routing_id, r.worker, r.host, r.pid, now);
+    }
+    send_to_worker(routing_id, encode(WWelcome{boot_, static_cast<std::uint64_t>(cfg_.heartbeat_ms),
+                                               static_cast<std::uint64_t>(cfg_.liveness), cfg_.max_text,
+                                               cfg_.max_batch}));
+}
+
+void Broker::on_worker_reply(WorkerState& w, std::vector<zmq::message_t>& parts) {
+    Decoded d;
+    WReply r;
+    if (parts.size() < 3 || decode(view(parts[1]), d) != Status::ok || body_as(d, r) != Status::ok) {
+        ++dropped_["malformed"];
+        return;
+    }
+    PendingRequest* p = pending_.find(r.bid);
+    if (!p || p->worker != w.routing_id) {
+        // Not a request this worker has: whatever it claims happened did not, and is not published.
+        ++dropped_["malformed"];
+        return;
+    }
     ++w.served;
-    // The reply first: a client that is also the listener must learn the outcome before the notification.
-    if (!p.client.empty()) send_to_client(p.client, reply);
-    if (p.type == MsgType::join || p.type == MsgType::leave) note_membership(p, reply);
+    // Events first (into the room's copy and out to subscribers), then the reply, then MEMBERSHIP: a client
+    // that is also the nick's listener learns the outcome before the notification.
+    std::vector<std::pair<std::string, Membership>> notices;
+    for (std::size_t i = 3; i < parts.size(); ++i) apply_event(p->room, parts[i], notices);
+    if (!p->answered && !p->client.empty()) send_to_client(p->client, view(parts[2]));
+    std::string room = std::move(p->room);
+    pending_.erase(r.bid);
+    if (RoomState* rs = rooms_.find(room)) {
+        if (rs->inflight > 0) --rs->inflight;
+        // A WHO or LEAVE about a room that never existed leaves nothing worth keeping.
+        if (rs->seq == 0 && rs->inflight == 0 && rs->waiting.empty()) {
+            rooms_.erase(room);
+        } else {
+            release_parked(*rs);
+        }
+    }
+    for (const auto& [listener, m] : notices) send_to_client(listener, encode(m));
+    if (w.draining) finish_drain_if_idle(w.routing_id);
 }
 
-void Broker::note_membership(const PendingRequest& p, std::string_view reply) {
-    bool joined = p.type == MsgType::join;
-    std::uint64_t seq = 0;
-    if (joined) {
-        // An ok JOIN counts even when the worker says "already a member": after a broker restart that is
-        // how the broker relearns memberships it forgot.
-        JoinReply r;
-        if (decode_as(reply, r) != Status::ok || r.status != 0) return;
-        seq = r.seq;
-    } else {
-        LeaveReply r;
-        if (decode_as(reply, r) != Status::ok || r.status != 0) return;
-        seq = r.seq;
+void Broker::apply_event(const std::string& room, zmq::message_t& frame,
+                         std::vector<std::pair<std::string, Membership>>& notices) {
+    Decoded d;
+    Event e;
+    // A request touches one room: an event about another, or under another topic, is not accepted.
+    if (decode_topic_frame(view(frame), d) != Status::ok || body_as(d, e) != Status::ok || e.room != room ||
+        !view(frame).starts_with(room_topic(room))) {
+        ++dropped_["malformed"];
+        return;
     }
-    NickEntry* e = registry_.find(p.nick);
-    if (!e) return;
-    bool changed = joined ? e->rooms.insert(p.room).second : e->rooms.erase(p.room) > 0;
-    if (joined) {
-        rooms_.add(p.room, p.nick);
-    } else {
-        rooms_.remove(p.room, p.nick);
+    bool seq_break = false;
+    auto change = rooms_.apply(e, seq_break);
+    if (seq_break) {
+        ++dropped_["seq_break"];
+        spdlog::warn("room {}: event #{} does not follow the broker's copy", e.room, e.seq);
     }
-    if (changed && e->listener)
-        send_to_client(*e->listener, encode(Membership{e->display, p.room, joined, seq}));
+    // The worker built the frame exactly as subscribers get it: pass it on without copying.
+    xpub_.send(frame, zmq::send_flags::dontwait);
+    if (!change) return;
+    NickEntry* n = registry_.find(change->folded_nick);
+    if (!n) return;
+    if (change->joined) {
+        n->rooms.insert(e.room);
+    } else {
+        n->rooms.erase(e.room);
+    }
+    if (n->listener) notices.emplace_back(*n->listener, Membership{n->display, e.room, change->joined, e.seq});
 }
 
-void Broker::fail_pending(std::vector<PendingRequest> failed, Status s) {
-    for (const auto& p : failed) {
-        if (s == Status::timeout) ++dropped_["worker_timeout"];
-        if (p.client.empty()) continue;
-        reply_error(p.client, p.type, p.rid, s);
+void Broker::on_worker_state(WorkerState& w, const WState& s) {
+    if (!rooms_.adopt(s, w.routing_id)) {
+        // Ours is as new or newer: the worker's copy is stale.
+        send_to_worker(w.routing_id, encode(WRelease{s.room}));
+        return;
     }
+    spdlog::info("room {} (seq {}) taken back from worker {}", s.room, s.seq, w.id);
+    for (const auto& nick : s.members) {
+        NickEntry* n = registry_.find(nick);
+        if (!n || !n->rooms.insert(s.room).second) continue;
+        if (n->listener) send_to_client(*n->listener, encode(Membership{n->display, s.room, true, s.seq}));
+    }
+    // Requests parked for this room while we waited for it can go now.
+    std::vector<std::uint64_t> parked;
+    std::erase_if(recovery_parked_, [&](std::uint64_t bid) {
+        PendingRequest* p = pending_.find(bid);
+        if (!p || p->room != s.room) return false;
+        parked.push_back(bid);
+        return true;
+    });
+    for (std::uint64_t bid : parked) dispatch(bid);
+}
+
+void Broker::on_worker_disconnect(WorkerState& w) {
+    spdlog::info("worker {} draining", w.id);
+    workers_.drain(w);
+    finish_drain_if_idle(w.routing_id);
+}
+
+void Broker::finish_drain_if_idle(const std::string& routing_id) {
+    if (!pending_.at_worker(routing_id).empty()) return;
+    send_to_worker(routing_id, encode(WDisconnect{"drained"}));
+    if (const WorkerState* w = workers_.find(routing_id)) spdlog::info("worker {} drained and gone", w->id);
+    worker_gone(routing_id);
 }
 
 void Broker::check_workers(std::int64_t now) {
     for (const auto& w : workers_.expire(now - cfg_.heartbeat_ms * cfg_.liveness)) {
         spdlog::warn("worker {} silent for {} heartbeats, removed", w.id, cfg_.liveness);
-        fail_pending(pending_.take_for_worker(w.routing_id), Status::timeout);
+        worker_gone(w.routing_id);
     }
     if (now - last_heartbeat_ms_ >= cfg_.heartbeat_ms) {
         last_heartbeat_ms_ = now;

@@ -10,7 +10,7 @@ WorkerState& WorkerPool::ready(const std::string& routing_id, std::string id, st
         it = (it->second.id == id && it->first != routing_id) ? workers_.erase(it) : std::next(it);
     }
     WorkerState& w = workers_[routing_id];
-    w = WorkerState{routing_id, std::move(id), std::move(host), pid, false, now_ms, 0};
+    w = WorkerState{routing_id, std::move(id), std::move(host), pid, false, false, now_ms, 0};
     refresh_live();
     return w;
 }
@@ -26,6 +26,11 @@ bool WorkerPool::heard(WorkerState& w, std::int64_t now_ms) {
     w.live = true;
     refresh_live();
     return true;
+}
+
+void WorkerPool::drain(WorkerState& w) {
+    w.draining = true;
+    refresh_live();
 }
 
 void WorkerPool::remove(const std::string& routing_id) {
@@ -52,7 +57,7 @@ void WorkerPool::refresh_live() {
     live_ids_.clear();
     live_.clear();
     for (const auto& [rid, w] : workers_) {
-        if (!w.live) continue;
+        if (!w.live || w.draining) continue;
         live_ids_.push_back(w.id);
         live_.push_back(&w);
     }

@@ -11,7 +11,8 @@ struct WorkerState {
     std::string routing_id;
     std::string id, host;
     std::uint64_t pid = 0;
-    bool live = false;  // set by the first heartbeat, after its events link is proven
+    bool live = false;      // set by the first heartbeat
+    bool draining = false;  // said W_DISCONNECT: finishes what it has, gets nothing new
     std::int64_t last_seen_ms = 0;
     std::uint64_t served = 0;
 };
@@ -25,6 +26,7 @@ class WorkerPool {
     // Returns true when the worker just became live.
     bool heard(WorkerState& w, std::int64_t now_ms);
     void remove(const std::string& routing_id);
+    void drain(WorkerState& w);
     // Removes workers silent since before `deadline_ms` and returns them.
     std::vector<WorkerState> expire(std::int64_t deadline_ms);
 

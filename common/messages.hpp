@@ -39,7 +39,8 @@ struct HelloReply {
     std::uint64_t version = 0;
     std::string events;
     Limits limits;
-    MSGPACK_DEFINE_MAP(rid, status, error, version, events, limits)
+    std::string boot;
+    MSGPACK_DEFINE_MAP(rid, status, error, version, events, limits, boot)
     bool operator==(const HelloReply&) const = default;
 };
 
@@ -231,8 +232,9 @@ struct Ping {
 struct PingReply {
     static constexpr MsgType kType = MsgType::ping_reply;
     std::uint64_t rid = 0, status = 0;
-    std::string error;
-    MSGPACK_DEFINE_MAP(rid, status, error)
+    std::string error, boot;
+    bool listening = false;  // the sending socket is an attached listener
+    MSGPACK_DEFINE_MAP(rid, status, error, boot, listening)
     bool operator==(const PingReply&) const = default;
 };
 
@@ -256,7 +258,11 @@ struct StatusReply {
     std::vector<WorkerInfo> workers;
     std::uint64_t requests = 0;
     std::map<std::string, std::uint64_t> dropped;
-    MSGPACK_DEFINE_MAP(rid, status, error, nicks, rooms, listeners, inboxed, workers, requests, dropped)
+    std::uint64_t retried = 0, moved = 0;
+    std::string boot;
+    std::uint64_t uptime_ms = 0;
+    MSGPACK_DEFINE_MAP(rid, status, error, nicks, rooms, listeners, inboxed, workers, requests, dropped, retried,
+                       moved, boot, uptime_ms)
     bool operator==(const StatusReply&) const = default;
 };
 

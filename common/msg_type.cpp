@@ -44,6 +44,8 @@ constexpr std::array kTypes{
     MsgTypeInfo{MsgType::w_disconnect, "W_DISCONNECT"},
     MsgTypeInfo{MsgType::w_request, "W_REQUEST"},
     MsgTypeInfo{MsgType::w_reply, "W_REPLY"},
+    MsgTypeInfo{MsgType::w_state, "W_STATE"},
+    MsgTypeInfo{MsgType::w_release, "W_RELEASE"},
     MsgTypeInfo{MsgType::event, "EVENT"},
     MsgTypeInfo{MsgType::sync, "SYNC"},
 };

@@ -46,6 +46,8 @@ enum class MsgType : std::uint8_t {
     w_disconnect = 0x43,
     w_request = 0x44,
     w_reply = 0x45,
+    w_state = 0x46,
+    w_release = 0x47,
     event = 0x50,
     sync = 0x51,
 };

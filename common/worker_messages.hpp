@@ -3,6 +3,9 @@
 #include <cstdint>
 #include <string>
 
+#include <vector>
+
+#include "messages.hpp"
 #include "msg_type.hpp"
 #include "msgpack_config.hpp"
 
@@ -17,9 +20,9 @@ struct WReady {
 };
 struct WWelcome {
     static constexpr MsgType kType = MsgType::w_welcome;
-    std::string xsub;
+    std::string boot;  // this run of the broker: a change tells the worker the broker restarted
     std::uint64_t heartbeat_ms = 0, liveness = 0, max_text = 0, max_batch = 0;
-    MSGPACK_DEFINE_MAP(xsub, heartbeat_ms, liveness, max_text, max_batch)
+    MSGPACK_DEFINE_MAP(boot, heartbeat_ms, liveness, max_text, max_batch)
     bool operator==(const WWelcome&) const = default;
 };
 struct WHeartbeat {
@@ -47,12 +50,31 @@ struct WRequest {
     MSGPACK_DEFINE_MAP(bid)
     bool operator==(const WRequest&) const = default;
 };
-// First frame of a worker's answer; the second frame is the reply for the client, unchanged.
+// First frame of a worker's answer; then the reply for the client, then one frame per event to publish.
 struct WReply {
     static constexpr MsgType kType = MsgType::w_reply;
     std::uint64_t bid = 0;
     MSGPACK_DEFINE_MAP(bid)
     bool operator==(const WReply&) const = default;
+};
+
+// A room's whole state: broker -> worker hands the room over; worker -> broker gives it back after a
+// broker restart.
+struct WState {
+    static constexpr MsgType kType = MsgType::w_state;
+    std::string room;
+    std::uint64_t seq = 0;
+    std::vector<std::string> members;
+    std::vector<Event> history;
+    MSGPACK_DEFINE_MAP(room, seq, members, history)
+    bool operator==(const WState&) const = default;
+};
+// The worker no longer holds the room and drops it.
+struct WRelease {
+    static constexpr MsgType kType = MsgType::w_release;
+    std::string room;
+    MSGPACK_DEFINE_MAP(room)
+    bool operator==(const WRelease&) const = default;
 };
 
 }  // namespace chatbus

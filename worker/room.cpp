@@ -64,4 +64,33 @@ std::vector<Event> Room::history(std::uint64_t last, std::uint64_t since) const 
     return {first, history_.end()};
 }
 
+void Room::restore(std::uint64_t seq, const std::vector<std::string>& members,
+                   const std::vector<Event>& history) {
+    members_.clear();
+    for (const auto& nick : members) {
+        // The broker sends registered spellings; refusing odd ones keeps a broker bug out, as join does.
+        if (valid_nick(nick)) {
+            members_.emplace(fold_name(nick), nick);
+        }
+    }
+    seq_ = seq;
+    history_.clear();
+    if (history_limit_ == 0) {
+        return;
+    }
+    std::uint64_t prev = 0;
+    for (const Event& e : history) {
+        // history() relies on increasing seqs, and a seq past `seq` would be reused by the next append.
+        if (e.seq <= prev || e.seq > seq) {
+            continue;
+        }
+        prev = e.seq;
+        if (history_.size() == history_limit_) {
+            history_.pop_front();
+        }
+        history_.push_back(e);
+        history_.back().room = name_;
+    }
+}
+
 }  // namespace chatbus

@@ -41,12 +41,19 @@ class Room {
     // Kept events with seq > since, then only the last `last` of them when last > 0; oldest first.
     std::vector<Event> history(std::uint64_t last, std::uint64_t since) const;
 
+    // Replaces the whole state with one handed over by the broker (docs/protocol.md, "Ownership"): `seq` is
+    // the last seq used, members are keyed by their folded spelling (the first of a case-insensitive
+    // repeat wins; invalid nicks are skipped), and the history keeps the last `history_limit` events of
+    // `history` that have increasing seqs no greater than `seq` (the room field is set to this room's name).
+    void restore(std::uint64_t seq, const std::vector<std::string>& members,
+                 const std::vector<Event>& history);
+
   private:
     std::string name_;
     std::size_t history_limit_;
     std::map<std::string, std::string, std::less<>> members_;  // folded nick -> spelling used
     std::uint64_t seq_ = 0;
-    std::deque<Event> history_;  // consecutive seqs, oldest at the front
+    std::deque<Event> history_;  // increasing seqs (consecutive unless restored with gaps), oldest first
 };
 
 }  // namespace chatbus

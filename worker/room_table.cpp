@@ -1,5 +1,7 @@
 #include "room_table.hpp"
 
+#include <algorithm>
+
 #include "names.hpp"
 #include "status.hpp"
 
@@ -36,6 +38,39 @@ const Room* RoomTable::find(std::string_view room) const {
 Room* RoomTable::find_mut(const std::string& folded) {
     auto it = rooms_.find(folded);
     return it == rooms_.end() ? nullptr : &it->second;
+}
+
+bool RoomTable::import(const WState& state) {
+    if (!valid_room(state.room)) {
+        return false;
+    }
+    std::string folded = fold_name(state.room);
+    // A fresh Room, so nothing of a previous copy survives the replacement.
+    auto [it, created] = rooms_.insert_or_assign(folded, Room(folded, limits_.history));
+    it->second.restore(state.seq, state.members, state.history);
+    return true;
+}
+
+std::optional<WState> RoomTable::export_state(std::string_view room) const {
+    const Room* r = find(fold_name(room));
+    if (!r) {
+        return std::nullopt;
+    }
+    return WState{r->name(), r->last_seq(), r->members(), r->history(0, 0)};
+}
+
+bool RoomTable::release(std::string_view room) {
+    return rooms_.erase(fold_name(room)) > 0;
+}
+
+std::vector<std::string> RoomTable::room_names() const {
+    std::vector<std::string> out;
+    out.reserve(rooms_.size());
+    for (const auto& [name, room] : rooms_) {
+        out.push_back(name);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 JoinReply RoomTable::join(const Join& req, std::vector<Event>& events) {

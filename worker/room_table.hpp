@@ -2,6 +2,7 @@
 // The chat logic of a worker, with no sockets: a decoded request in, the reply and the events to publish out.
 // Rules are those of docs/protocol.md ("JOIN / LEAVE", "SEND", "WHO / ROOMS / HISTORY").
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -9,6 +10,7 @@
 
 #include "messages.hpp"
 #include "room.hpp"
+#include "worker_messages.hpp"
 
 namespace chatbus {
 
@@ -35,8 +37,21 @@ class RoomTable {
     HistoryReply history(const History& req) const;
 
     std::size_t room_count() const { return rooms_.size(); }
-    // By folded name; nullptr when the room never existed here.
+    // By folded name; nullptr when the room is not held here.
     const Room* find(std::string_view room) const;
+
+    // Room handover (docs/protocol.md, "Worker channel"). import() creates or replaces the room with exactly
+    // the state given (see Room::restore); false, changing nothing, when the room name is invalid.
+    bool import(const WState& state);
+    // The room's whole state, as W_STATE carries it; nullopt when the room is not held here. export_state()
+    // and release() fold the name they are given.
+    std::optional<WState> export_state(std::string_view room) const;
+    // Drops the room entirely; false when it was not held here.
+    bool release(std::string_view room);
+    // Drops every room.
+    void clear() { rooms_.clear(); }
+    // Folded names of the rooms held, sorted.
+    std::vector<std::string> room_names() const;
 
   private:
     Room* find_mut(const std::string& folded);

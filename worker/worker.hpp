@@ -1,6 +1,7 @@
 #pragma once
-// A chatbus worker: owns the rooms the broker routes to it, answers forwarded requests and publishes the
-// rooms' events. One thread, one poll loop (docs/protocol.md, "Worker channel").
+// A chatbus worker: holds the rooms the broker hands it and answers forwarded requests, returning each
+// request's events inside its W_REPLY. One thread, one poll loop, one DEALER (docs/protocol.md, "Worker
+// channel").
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -23,12 +24,14 @@ class Worker {
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
-    // Blocks until stop(); then tells the broker it is leaving and returns. Throws zmq::error_t at once when
-    // the broker endpoint is malformed; never throws for anything read from the network.
+    // Blocks until stopped (see stop()). Throws zmq::error_t at once when the broker endpoint is malformed;
+    // never throws for anything read from the network.
     void run();
-    // Safe from any thread and from a signal handler: it only sets a lock-free atomic flag, which the poll
-    // loop checks at least every 100 ms.
-    void stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
+    // Safe from any thread and from a signal handler: one increment of a lock-free atomic, which the poll
+    // loop checks at least every 100 ms. The first call starts draining: W_DISCONNECT "draining" is sent,
+    // requests are still served, and run() returns when the broker answers W_DISCONNECT or the drain times
+    // out (at once when no broker was ever reached). A second call makes run() return at once.
+    void stop() noexcept { stop_requests_.fetch_add(1, std::memory_order_relaxed); }
 
     const std::string& id() const { return id_; }
     // For tests and logs; read from the run() thread only.
@@ -36,50 +39,60 @@ class Worker {
 
   private:
     enum class Phase {
-        awaiting_welcome,       // READY sent, retried every heartbeat until WELCOME comes
-        awaiting_subscription,  // XPUB connected; the broker's XSUB subscription has not arrived yet
-        live,                   // first HEARTBEAT sent: the broker may route rooms here
+        awaiting_welcome,  // READY sent, retried every heartbeat until WELCOME comes
+        live,              // first HEARTBEAT sent: the broker may route rooms here
     };
 
     void connect();
     void send_ready();
     std::int64_t ready_interval(std::int64_t hb) const;
     void reconnect(std::string_view why);
-    void say_goodbye();
+    void check_stop(std::int64_t now);
+    void send_goodbye();
+    void close();
 
-    // Returns false when the DEALER was replaced, so the caller must stop reading the old one.
+    // Each returns false when the DEALER was replaced or run() must end, so the caller stops reading.
     bool on_dealer_message(std::vector<zmq::message_t>& parts);
-    void on_welcome(const WWelcome& w);
-    void on_request(std::uint64_t bid, std::string_view frame);
-    void on_xpub_message(const zmq::message_t& m);
+    bool on_welcome(const WWelcome& w);
+    bool on_request(std::uint64_t bid, std::string_view frame);
+    void on_state(std::string_view frame);
+    void on_release(const WRelease& r);
+    bool push_states();
     void on_timers(std::int64_t now);
 
     void drain_dealer();
-    void drain_xpub();
     long poll_timeout_ms(std::int64_t now) const;
     bool send_to_broker(std::initializer_list<std::string_view> frames);
-    void publish(const Event& e);
+    bool send_waiting(const std::vector<std::string>& frames, std::size_t count);
+    std::int64_t drain_timeout_ms() const;
 
     WorkerConfig cfg_;
     std::string id_, host_;
-    std::atomic<bool> stop_{false};
-    static_assert(std::atomic<bool>::is_always_lock_free, "stop() must be async-signal-safe");
+    std::atomic<unsigned> stop_requests_{0};
+    static_assert(std::atomic<unsigned>::is_always_lock_free, "stop() must be async-signal-safe");
 
     zmq::context_t ctx_{1};
-    std::optional<zmq::socket_t> dealer_, xpub_;
+    std::optional<zmq::socket_t> dealer_;
     RoomTable table_;
 
     Phase phase_ = Phase::awaiting_welcome;
     std::uint64_t heartbeat_ms_ = 1000, liveness_ = 3;
     std::int64_t last_heard_ = 0, last_sent_ = 0, ready_sent_ = 0;
     bool ready_ok_ = false;  // the last READY left the socket (a connection existed)
+    // The boot of the last broker run that welcomed this worker; nullopt until a broker is reached.
+    std::optional<std::string> boot_;
 
-    // Reused per request so the hot path does not allocate for them.
+    bool draining_ = false;
+    bool goodbye_sent_ = false;  // W_DISCONNECT "draining" left on the current connection
+    bool done_ = false;          // run() returns
+    std::int64_t drain_deadline_ = 0;
+
+    // Reused per request so the hot path does not allocate for them: [W_REPLY][reply][event]...
     std::vector<Event> events_;
-    std::string event_frame_;
+    std::vector<std::string> out_frames_;
     std::vector<zmq::message_t> parts_;
 
-    std::uint64_t served_ = 0, published_ = 0;
+    std::uint64_t served_ = 0, events_sent_ = 0;
 };
 
 }  // namespace chatbus

@@ -1,6 +1,6 @@
 #pragma once
 // Everything a worker needs to start: the broker's worker endpoint is the only address it is given; the
-// rest of the topology arrives in W_WELCOME.
+// rest arrives in W_WELCOME.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,8 +15,9 @@ struct WorkerConfig {
     std::string log_level = "info";
     // Interval for W_READY retries until W_WELCOME brings the broker's heartbeat_ms.
     std::uint64_t ready_interval_ms = 1000;
-    // Generous so bursts of events queue instead of dropping; PUB-side drops are counted elsewhere.
-    int publish_hwm = 100000;
+    // Draining after stop() waits for the broker's W_DISCONNECT at most max(min_drain_ms, 2 x liveness x
+    // heartbeat_ms). Tests lower it.
+    std::uint64_t min_drain_ms = 5000;
 };
 
 }  // namespace chatbus

@@ -1,9 +1,12 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "inbox.hpp"
 #include "nick_registry.hpp"
 #include "pending_requests.hpp"
+#include "room_mirror.hpp"
 #include "worker_pool.hpp"
 
 using namespace chatbus;
@@ -97,18 +100,52 @@ TEST_CASE("workers own rooms only once live, and a restarted worker replaces its
     CHECK(pool.owner("lobby") == nullptr);
 }
 
-TEST_CASE("pending requests expire by deadline and by worker") {
+TEST_CASE("pending requests: overdue ones are those not yet answered, and each is found by its worker") {
     PendingRequests p;
-    auto a = p.add(PendingRequest{"c", 1, MsgType::join, "n", "r", "w1", 100});
-    p.add(PendingRequest{"c", 2, MsgType::join, "n", "r", "w2", 200});
-    p.add(PendingRequest{"c", 3, MsgType::join, "n", "r", "w1", 300});
-    PendingRequest out;
-    CHECK(p.take(a, out));
-    CHECK(out.rid == 1);
-    CHECK_FALSE(p.take(a, out));
-    CHECK(p.take_expired(250).size() == 1);
-    auto w1 = p.take_for_worker("w1");
-    REQUIRE(w1.size() == 1);
-    CHECK(w1[0].rid == 3);
-    CHECK(p.size() == 0);
+    auto a = p.add(PendingRequest{"c", 1, MsgType::join, "r", "req", "w1", 100});
+    auto b = p.add(PendingRequest{"c", 2, MsgType::join, "r", "req", "w2", 200});
+    auto c = p.add(PendingRequest{"c", 3, MsgType::join, "r", "req", "w1", 300});
+    REQUIRE(p.find(a) != nullptr);
+    CHECK(p.find(a)->rid == 1);
+    auto overdue = p.overdue(250);
+    std::sort(overdue.begin(), overdue.end());
+    CHECK(overdue == std::vector<std::uint64_t>{a, b});
+    p.find(a)->answered = true;
+    CHECK(p.overdue(250) == std::vector<std::uint64_t>{b});
+    auto w1 = p.at_worker("w1");
+    std::sort(w1.begin(), w1.end());
+    CHECK(w1 == std::vector<std::uint64_t>{a, c});
+    p.erase(a);
+    CHECK(p.find(a) == nullptr);
+    CHECK(p.size() == 2);
+}
+
+TEST_CASE("the room mirror follows events, hands out its state and adopts only newer copies") {
+    RoomMirror m(3);
+    bool brk = false;
+    CHECK(m.apply(Event{"lobby", 1, "join", "Alice"}, brk)->joined);
+    CHECK_FALSE(brk);
+    CHECK_FALSE(m.apply(Event{"lobby", 2, "message", "Alice", "hi"}, brk).has_value());
+    m.apply(Event{"lobby", 3, "join", "bob"}, brk);
+    auto left = m.apply(Event{"lobby", 4, "leave", "bob"}, brk);
+    REQUIRE(left.has_value());
+    CHECK(left->folded_nick == "bob");
+    CHECK_FALSE(left->joined);
+    m.apply(Event{"lobby", 6, "message", "Alice", "skipped 5"}, brk);
+    CHECK(brk);  // reported, and the event still wins
+
+    WState s = m.state_of("lobby");
+    CHECK(s.seq == 6);
+    CHECK(s.members == std::vector<std::string>{"Alice"});
+    REQUIRE(s.history.size() == 3);  // bounded
+    CHECK(s.history.front().seq == 3);
+    CHECK(m.list() == std::vector<RoomInfo>{{"lobby", 1}});
+
+    CHECK_FALSE(m.adopt(WState{"lobby", 5, {"x"}, {}}, "w9"));
+    CHECK_FALSE(m.adopt(WState{"lobby", 6, {"x"}, {}}, "w9"));
+    CHECK(m.adopt(WState{"lobby", 9, {"carol", "Dave"}, {Event{"lobby", 9, "join", "Dave"}}}, "w9"));
+    CHECK(m.find("lobby")->holder == "w9");
+    CHECK(m.state_of("lobby").members == std::vector<std::string>{"carol", "Dave"});
+    CHECK(m.adopt(WState{"new", 2, {"eve"}, {}}, "w2"));
+    CHECK(m.rooms_with_members() == 2);
 }

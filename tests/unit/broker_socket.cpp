@@ -13,7 +13,7 @@ namespace {
 
 BrokerConfig local_config() {
     BrokerConfig cfg;
-    cfg.client = cfg.worker = cfg.xsub = cfg.events = "tcp://127.0.0.1:*";
+    cfg.client = cfg.worker = cfg.events = "tcp://127.0.0.1:*";
     cfg.heartbeat_ms = 100;
     cfg.inbox = 2;
     return cfg;

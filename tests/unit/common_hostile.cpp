@@ -212,6 +212,24 @@ TEST_CASE("fields of the wrong type are bad_request through body_as, never an ex
               pk.pack_array(1);
               pk.pack(std::string("general"));
           })) == Status::bad_request);
+    // W_STATE history holding a string instead of EVENT maps, members as a string
+    CHECK(convert_status<WState>(frame_of(0x46, [](auto& pk) {
+              pk.pack_map(1);
+              pk.pack(std::string("history"));
+              pk.pack_array(1);
+              pk.pack(std::string("event"));
+          })) == Status::bad_request);
+    CHECK(convert_status<WState>(frame_of(0x46, [](auto& pk) {
+              pk.pack_map(1);
+              pk.pack(std::string("members"));
+              pk.pack(std::string("Alice"));
+          })) == Status::bad_request);
+    // PING_REPLY listening as an int
+    CHECK(convert_status<PingReply>(frame_of(0x8C, [](auto& pk) {
+              pk.pack_map(1);
+              pk.pack(std::string("listening"));
+              pk.pack(1);
+          })) == Status::bad_request);
     // a map of counters with a string value
     CHECK(convert_status<StatusReply>(frame_of(0x8D, [](auto& pk) {
               pk.pack_map(1);
@@ -250,7 +268,7 @@ TEST_CASE("nesting depth: 16 levels decode, deeper ones are bad_request") {
     CHECK(convert_status<Send>(header(0x06) + nested_body(3)) == Status::bad_request);
 }
 
-TEST_CASE("arrays up to 1,024 elements decode; 1,025 are bad_request; so are maps of 1,025 entries") {
+TEST_CASE("arrays up to 1,024 elements decode / 1,025 are bad_request / so are maps of 1,025 entries") {
     auto texts = [](std::size_t n) {
         return header(0x06) + packed([&](auto& pk) {
                    pk.pack_map(1);
@@ -279,7 +297,7 @@ TEST_CASE("arrays up to 1,024 elements decode; 1,025 are bad_request; so are map
     CHECK(decode_status(wide_map(1025)) == Status::bad_request);
 }
 
-TEST_CASE("strings up to 65,536 bytes decode; a 70,000-byte string is bad_request") {
+TEST_CASE("strings up to 65,536 bytes decode / a 70,000-byte string is bad_request") {
     auto dm_text = [](std::size_t n) {
         return header(0x07) + packed([&](auto& pk) {
                    pk.pack_map(1);

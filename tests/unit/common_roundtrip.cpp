@@ -226,13 +226,49 @@ TEST_CASE("worker channel: a forwarded request is W_REQUEST{bid} + the client's 
     REQUIRE(decode_as(forwarded, s) == Status::ok);
     CHECK(s == sample<Send>());
 
+    // The answer is one multipart message: W_REPLY{bid}, the reply, then one frame per event, each exactly as
+    // it is to be published (topic, then EVENT).
     const std::string reply_frame = encode(sample<SendReply>());
-    REQUIRE(send_frames(worker, {encode(WReply{.bid = 99}), reply_frame}));
+    Event e1 = chatbus::test::sample_event(128), e2 = chatbus::test::sample_event(129);
+    const std::string ev1 = encode_with_topic(room_topic(e1.room), e1);
+    const std::string ev2 = encode_with_topic(room_topic(e2.room), e2);
+    REQUIRE(send_frames(worker, {encode(WReply{.bid = 99}), reply_frame, ev1, ev2}));
     CHECK(recv_frame(broker) == wid);
+    REQUIRE(broker.get(zmq::sockopt::rcvmore));
     WReply rep;
     REQUIRE(decode_as(recv_frame(broker), rep) == Status::ok);
     CHECK(rep.bid == 99);
+    REQUIRE(broker.get(zmq::sockopt::rcvmore));
     CHECK(recv_frame(broker) == reply_frame);
+    REQUIRE(broker.get(zmq::sockopt::rcvmore));
+    std::string got1 = recv_frame(broker);
+    REQUIRE(broker.get(zmq::sockopt::rcvmore));
+    std::string got2 = recv_frame(broker);
+    CHECK_FALSE(broker.get(zmq::sockopt::rcvmore));
+    CHECK(got1 == ev1);
+    CHECK(got2 == ev2);
+    Decoded d;
+    REQUIRE(decode_topic_frame(got2, d) == Status::ok);
+    Event back;
+    REQUIRE(body_as(d, back) == Status::ok);
+    CHECK(back == e2);
+
+    // Handover: W_STATE to the new owner (single frame), W_RELEASE to the previous one; and W_STATE back
+    // from a worker after a broker restart.
+    REQUIRE(send_frames(broker, {wid, encode(sample<WState>())}));
+    WState st;
+    REQUIRE(decode_as(recv_frame(worker), st) == Status::ok);
+    CHECK_FALSE(worker.get(zmq::sockopt::rcvmore));
+    CHECK(st == sample<WState>());
+    REQUIRE(send_frames(broker, {wid, encode(sample<WRelease>())}));
+    WRelease rel;
+    REQUIRE(decode_as(recv_frame(worker), rel) == Status::ok);
+    CHECK(rel.room == sample<WRelease>().room);
+    REQUIRE(send_frames(worker, {encode(sample<WState>())}));
+    CHECK(recv_frame(broker) == wid);
+    WState back_state;
+    REQUIRE(decode_as(recv_frame(broker), back_state) == Status::ok);
+    CHECK(back_state == sample<WState>());
 }
 
 TEST_CASE("events: topic-prefixed EVENT and SYNC frames over XPUB/SUB, with prefix matching per room") {

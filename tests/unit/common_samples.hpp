@@ -19,7 +19,7 @@ using AllMessages =
                JoinReply, Leave, LeaveReply, Send, SendReply, Dm, DmReply, Who, WhoReply, Rooms, RoomsReply,
                History, HistoryReply, Listen, ListenReply, Ping, PingReply, StatusRequest, StatusReply, DmAck,
                Unlisten, DmDeliver, Membership, ListenEnd, WReady, WWelcome, WHeartbeat, WDisconnect,
-               WRequest, WReply, Event, Sync>;
+               WRequest, WReply, WState, WRelease, Event, Sync>;
 
 // Calls f(T{}) for every T in AllMessages (the argument only carries the type).
 template <class F>
@@ -60,7 +60,8 @@ inline HelloReply sample() {
             .error = "unsupported protocol version",
             .version = 1,
             .events = "tcp://10.0.0.1:5558",
-            .limits = {4096, 64, 262144, 1000, 1000, 1000}};
+            .limits = {4096, 64, 262144, 1000, 1000, 1000},
+            .boot = "3f2a9c0d5e7b1a46"};
 }
 template <>
 inline Register sample() {
@@ -162,7 +163,7 @@ inline Ping sample() {
 }
 template <>
 inline PingReply sample() {
-    return {.rid = 23, .status = 1, .error = "bad request"};
+    return {.rid = 23, .status = 1, .error = "bad request", .boot = "3f2a9c0d5e7b1a46", .listening = true};
 }
 template <>
 inline StatusRequest sample() {
@@ -179,7 +180,11 @@ inline StatusReply sample() {
             .inboxed = 12,
             .workers = {{"w1", "hostA", 1234, 4, 99, 250}, {"w2", "hostB", 5678, 3, 1, 1}},
             .requests = 1'000'000,
-            .dropped = {{"malformed", 2}, {"worker_timeout", 1}, {"unroutable", 5}}};
+            .dropped = {{"malformed", 2}, {"worker_timeout", 1}, {"unroutable", 5}},
+            .retried = 17,
+            .moved = 0x1'0000'0000ull,
+            .boot = "3f2a9c0d5e7b1a46",
+            .uptime_ms = 86'400'000};
 }
 template <>
 inline DmAck sample() {
@@ -207,7 +212,7 @@ inline WReady sample() {
 }
 template <>
 inline WWelcome sample() {
-    return {.xsub = "tcp://10.0.0.1:5557",
+    return {.boot = "3f2a9c0d5e7b1a46",
             .heartbeat_ms = 1000,
             .liveness = 3,
             .max_text = 4096,
@@ -228,6 +233,17 @@ inline WRequest sample() {
 template <>
 inline WReply sample() {
     return {.bid = 0xABCDEF};
+}
+template <>
+inline WState sample() {
+    return {.room = "room.x-1_2",
+            .seq = kBig,
+            .members = {"Alice", "bob", "Carol"},
+            .history = {sample_event(4), sample_event(5), sample_event(6)}};
+}
+template <>
+inline WRelease sample() {
+    return {.room = "room.x-1_2"};
 }
 template <>
 inline Event sample() {

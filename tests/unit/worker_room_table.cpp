@@ -197,7 +197,7 @@ TEST_CASE("who and history of a room that never existed are no_such_room") {
     CHECK(t.history(History{1, "ghost", 0, 0}).status == code(Status::no_such_room));
 }
 
-TEST_CASE("who lists members as spelled at join; an emptied room stays with its history") {
+TEST_CASE("who lists members as spelled at join / an emptied room stays with its history") {
     RoomTable t;
     std::vector<Event> ev;
     t.join(join("Zed", "lobby"), ev);
@@ -248,4 +248,134 @@ TEST_CASE("a history limit of zero keeps nothing but still numbers events") {
     CHECK(t.send(send("alice", "lobby", {"a", "b"}), ev).last_seq == 3);
     CHECK(ev.size() == 3);
     CHECK(t.history(History{1, "lobby", 0, 0}).events.empty());
+}
+
+namespace {
+
+Event event(std::string room, std::uint64_t seq, std::string kind, std::string nick, std::string text = "") {
+    return {std::move(room), seq, std::move(kind), std::move(nick), std::move(text), 1000 + seq};
+}
+
+}  // namespace
+
+TEST_CASE("import creates a room with exactly the state given / requests continue from it") {
+    RoomTable t;
+    WState st{"lobby",
+              7,
+              {"Alice", "bob"},
+              {event("lobby", 6, "join", "bob"), event("lobby", 7, "message", "Alice", "hi")}};
+    REQUIRE(t.import(st));
+    CHECK(t.room_count() == 1);
+    auto w = t.who(Who{1, "lobby"});
+    CHECK(w.status == ok);
+    CHECK(w.members == std::vector<std::string>{"Alice", "bob"});
+    auto h = t.history(History{1, "lobby", 0, 0});
+    REQUIRE(h.events.size() == 2);
+    CHECK(h.events[0] == st.history[0]);
+    CHECK(h.events[1] == st.history[1]);
+
+    // Members are keyed by folded nick: another case finds them and events keep the registered spelling.
+    std::vector<Event> ev;
+    auto s = t.send(send("ALICE", "lobby", {"again"}), ev);
+    CHECK(s.status == ok);
+    CHECK(s.first_seq == 8);
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].nick == "Alice");
+    CHECK(t.join(join("BOB", "lobby"), ev).joined == false);
+    CHECK(t.leave(leave("bob", "lobby"), ev).seq == 9);
+    CHECK(t.history(History{1, "lobby", 0, 0}).events.size() == 4);
+}
+
+TEST_CASE("import replaces what the table had for the room, and only that room") {
+    RoomTable t;
+    std::vector<Event> ev;
+    t.join(join("alice", "lobby"), ev);
+    t.send(send("alice", "lobby", {"a", "b", "c"}), ev);
+    t.join(join("carol", "other"), ev);
+    REQUIRE(t.import(WState{"Lobby", 2, {"zed"}, {event("lobby", 2, "join", "zed")}}));
+    CHECK(t.room_count() == 2);
+    CHECK(t.find("lobby")->last_seq() == 2);
+    CHECK(t.who(Who{1, "lobby"}).members == std::vector<std::string>{"zed"});
+    auto h = t.history(History{1, "lobby", 0, 0});
+    REQUIRE(h.events.size() == 1);
+    CHECK(h.events[0].nick == "zed");
+    CHECK(t.send(send("alice", "lobby", {"x"}), ev).status == code(Status::not_member));
+    CHECK(t.who(Who{1, "other"}).members == std::vector<std::string>{"carol"});
+    // An empty state is a room too: no members, no history, seq continues from the given value.
+    REQUIRE(t.import(WState{"other", 5, {}, {}}));
+    CHECK(t.who(Who{1, "other"}).members.empty());
+    CHECK(t.join(join("dave", "other"), ev).seq == 6);
+}
+
+TEST_CASE("import bounds the history by the limit and refuses what would break seqs") {
+    RoomTable t({.history = 3});
+    std::vector<Event> hist;
+    for (std::uint64_t s = 1; s <= 6; ++s) hist.push_back(event("room", s, "message", "alice", "t"));
+    REQUIRE(t.import(WState{"room", 6, {"alice"}, hist}));
+    auto seqs = [&] {
+        std::vector<std::uint64_t> out;
+        for (const auto& e : t.history(History{1, "room", 0, 0}).events) out.push_back(e.seq);
+        return out;
+    };
+    CHECK(seqs() == std::vector<std::uint64_t>{4, 5, 6});
+
+    // Events past the state's seq, out of order or repeated are left out; the room field is made this room's.
+    REQUIRE(t.import(WState{"room",
+                            4,
+                            {"alice", "ALICE", "bad nick"},
+                            {event("room", 2, "join", "alice"), event("room", 1, "join", "x"),
+                             event("elsewhere", 3, "message", "alice"), event("room", 3, "message", "alice"),
+                             event("room", 5, "message", "alice")}}));
+    CHECK(seqs() == std::vector<std::uint64_t>{2, 3});
+    CHECK(t.history(History{1, "room", 0, 0}).events[1].room == "room");
+    CHECK(t.who(Who{1, "room"}).members == std::vector<std::string>{"alice"});
+    std::vector<Event> ev;
+    CHECK(t.send(send("alice", "room", {"next"}), ev).first_seq == 5);
+
+    CHECK_FALSE(t.import(WState{"bad room", 1, {}, {}}));
+    CHECK(t.room_count() == 1);
+}
+
+TEST_CASE("export_state gives back what import took, and what requests added") {
+    RoomTable t;
+    CHECK_FALSE(t.export_state("lobby"));
+    std::vector<Event> ev;
+    t.join(join("Bob", "lobby"), ev);
+    t.join(join("alice", "lobby"), ev);
+    t.send(send("bob", "lobby", {"hi", "there"}), ev);
+    auto st = t.export_state("LOBBY");
+    REQUIRE(st);
+    CHECK(st->room == "lobby");
+    CHECK(st->seq == 4);
+    CHECK(st->members == std::vector<std::string>{"alice", "Bob"});
+    CHECK(st->history == ev);
+
+    RoomTable other;
+    REQUIRE(other.import(*st));
+    CHECK(other.export_state("lobby") == st);
+
+    // A history limit of zero exports no events, but the seq.
+    RoomTable none({.history = 0});
+    none.join(join("alice", "r"), ev);
+    auto empty = none.export_state("r");
+    REQUIRE(empty);
+    CHECK(empty->seq == 1);
+    CHECK(empty->history.empty());
+}
+
+TEST_CASE("release drops a room entirely / room_names lists what is held, sorted") {
+    RoomTable t;
+    std::vector<Event> ev;
+    for (auto r : {"zeta", "Alpha", "mid"}) t.join(join("alice", r), ev);
+    CHECK(t.room_names() == std::vector<std::string>{"alpha", "mid", "zeta"});
+    CHECK(t.release("MID"));
+    CHECK_FALSE(t.release("mid"));
+    CHECK_FALSE(t.release("never"));
+    CHECK(t.room_names() == std::vector<std::string>{"alpha", "zeta"});
+    CHECK(t.who(Who{1, "mid"}).status == code(Status::no_such_room));
+    // Released means forgotten: joining again starts a new room at seq 1.
+    CHECK(t.join(join("alice", "mid"), ev).seq == 1);
+    t.clear();
+    CHECK(t.room_count() == 0);
+    CHECK(t.room_names().empty());
 }

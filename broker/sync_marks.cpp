@@ -1,25 +1,10 @@
-// The events path: workers' XPUBs -> our XSUB -> our XPUB -> subscribers. One frame per event.
+// The events socket: sync marks for subscribers. (Events themselves are published by worker_channel.cpp.)
 #include <spdlog/spdlog.h>
 
 #include "broker.hpp"
 #include "names.hpp"
 
 namespace chatbus {
-
-void Broker::relay_events() {
-    // Drained until empty, and passed on without decoding: the topic prefix already routes it.
-    zmq::message_t m;
-    while (xsub_.recv(m, zmq::recv_flags::dontwait)) {
-        bool more = m.more();
-        if (more || m.size() == 0) {
-            // Events are single frames; a multipart publish is not ours. Drop all its parts.
-            ++dropped_["malformed"];
-            while (more && xsub_.recv(m, zmq::recv_flags::dontwait)) more = m.more();
-            continue;
-        }
-        xpub_.send(m, zmq::send_flags::dontwait);
-    }
-}
 
 void Broker::on_subscription() {
     zmq::message_t m;

@@ -1,0 +1,67 @@
+#include "room_mirror.hpp"
+
+#include "names.hpp"
+
+namespace chatbus {
+
+RoomState* RoomMirror::find(const std::string& room) {
+    auto it = rooms_.find(room);
+    return it == rooms_.end() ? nullptr : &it->second;
+}
+
+std::optional<MembershipChange> RoomMirror::apply(const Event& e, bool& seq_break) {
+    RoomState& r = rooms_[e.room];
+    seq_break = e.seq != r.seq + 1;
+    r.seq = e.seq;
+    r.history.push_back(e);
+    while (r.history.size() > history_limit_) r.history.pop_front();
+    if (e.kind == "join") {
+        std::string key = fold_name(e.nick);
+        r.members[key] = e.nick;
+        return MembershipChange{std::move(key), true};
+    }
+    if (e.kind == "leave") {
+        std::string key = fold_name(e.nick);
+        r.members.erase(key);
+        return MembershipChange{std::move(key), false};
+    }
+    return std::nullopt;
+}
+
+WState RoomMirror::state_of(const std::string& room) const {
+    WState s{room};
+    auto it = rooms_.find(room);
+    if (it == rooms_.end()) return s;
+    s.seq = it->second.seq;
+    for (const auto& [key, nick] : it->second.members) s.members.push_back(nick);
+    s.history.assign(it->second.history.begin(), it->second.history.end());
+    return s;
+}
+
+bool RoomMirror::adopt(const WState& s, const std::string& holder) {
+    RoomState& r = rooms_[s.room];
+    if (r.seq >= s.seq && r.seq > 0) return false;
+    r.seq = s.seq;
+    r.members.clear();
+    for (const auto& nick : s.members) r.members[fold_name(nick)] = nick;
+    r.history.assign(s.history.begin(), s.history.end());
+    while (r.history.size() > history_limit_) r.history.pop_front();
+    r.holder = holder;
+    return true;
+}
+
+std::vector<RoomInfo> RoomMirror::list() const {
+    std::vector<RoomInfo> out;
+    for (const auto& [name, r] : rooms_) {
+        if (!r.members.empty()) out.push_back({name, r.members.size()});
+    }
+    return out;
+}
+
+std::size_t RoomMirror::rooms_with_members() const {
+    std::size_t n = 0;
+    for (const auto& [name, r] : rooms_) n += r.members.empty() ? 0 : 1;
+    return n;
+}
+
+}  // namespace chatbus

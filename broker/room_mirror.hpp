@@ -1,0 +1,57 @@
+#pragma once
+// The broker's copy of every room: built from the events workers return, handed to whichever worker owns
+// the room (W_STATE). It is what lets a room move between workers, and survive one dying, without losing a
+// member, a sequence number or an acknowledged message.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "messages.hpp"
+#include "worker_messages.hpp"
+
+namespace chatbus {
+
+struct RoomState {
+    std::uint64_t seq = 0;
+    std::map<std::string, std::string> members;  // folded nick -> spelling
+    std::deque<Event> history;
+    std::string holder;  // routing id of the worker holding the room; empty: none
+    std::size_t inflight = 0;            // requests at the holder not yet answered
+    std::deque<std::uint64_t> waiting;   // bids parked until the room can move
+};
+
+// What an applied event changed in the room's membership.
+struct MembershipChange {
+    std::string folded_nick;
+    bool joined = false;
+};
+
+class RoomMirror {
+  public:
+    explicit RoomMirror(std::size_t history_limit) : history_limit_(history_limit) {}
+
+    RoomState* find(const std::string& room);
+    RoomState& get(const std::string& room) { return rooms_[room]; }
+    void erase(const std::string& room) { rooms_.erase(room); }
+    // Appends an event; returns a membership change for join/leave. Sequence breaks are reported in
+    // `seq_break` (they mean a worker and the broker disagree; the event still wins).
+    std::optional<MembershipChange> apply(const Event& e, bool& seq_break);
+    WState state_of(const std::string& room) const;
+    // Takes a worker's copy when it is newer than ours; returns false (keeping ours) otherwise.
+    bool adopt(const WState& s, const std::string& holder);
+    std::vector<RoomInfo> list() const;  // rooms with members
+    std::size_t rooms_with_members() const;
+    template <class F>
+    void for_each(F&& f) {
+        for (auto& [name, r] : rooms_) f(name, r);
+    }
+
+  private:
+    std::size_t history_limit_;
+    std::map<std::string, RoomState> rooms_;
+};
+
+}  // namespace chatbus
