@@ -56,6 +56,17 @@ std::string seq_range(std::uint64_t a, std::uint64_t b) {
 
 }  // namespace
 
+std::string format_uptime(std::uint64_t ms) {
+    std::uint64_t s = ms / 1000;
+    const std::uint64_t d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
+    s %= 60;
+    std::string out;
+    if (d) out += std::to_string(d) + "d ";
+    if (d || h) out += std::to_string(h) + "h ";
+    if (d || h || m) out += std::to_string(m) + "m ";
+    return out + std::to_string(s) + "s";
+}
+
 std::string resolve_broker(const std::optional<std::string>& flag) {
     if (flag && !flag->empty()) return *flag;
     if (const char* env = std::getenv("CHATBUS_BROKER"); env && *env) return env;
@@ -217,8 +228,11 @@ int cmd_status(const GlobalOptions& g, Output& out) {
     if (auto o = client.request(StatusRequest{}, r); !o.ok()) return report_failure(out, client, o);
     JsonArray workers;
     std::ostringstream human;
+    human << "broker " << (r.boot.empty() ? std::string("?") : r.boot) << ", up "
+          << format_uptime(r.uptime_ms) << "\n";
     human << "nicks " << r.nicks << ", rooms " << r.rooms << ", listeners " << r.listeners << ", inboxed "
-          << r.inboxed << ", requests " << r.requests << "\n";
+          << r.inboxed << ", requests " << r.requests << ", retried " << r.retried << ", moved " << r.moved
+          << "\n";
     human << "workers: " << r.workers.size();
     for (const auto& w : r.workers) {
         workers.add_raw(JsonObject()
@@ -245,6 +259,10 @@ int cmd_status(const GlobalOptions& g, Output& out) {
                    .add("listeners", r.listeners)
                    .add("inboxed", r.inboxed)
                    .add("requests", r.requests)
+                   .add("retried", r.retried)
+                   .add("moved", r.moved)
+                   .add("boot", r.boot)
+                   .add("uptime_ms", r.uptime_ms)
                    .add("workers", workers)
                    .add("dropped", dropped),
                human.str());
@@ -255,13 +273,16 @@ int cmd_listen(const GlobalOptions& g, Output& out, std::optional<std::uint64_t>
                std::optional<std::chrono::milliseconds> duration) {
     SavedNick me = acting_nick(g);
     Client client(g.broker, g.timeout);
-    return run_listener(client, out, ListenConfig{.me = me, .count = count, .duration = duration});
+    return run_listener(
+        client, out, ListenConfig{.me = me, .count = count, .duration = duration, .reconnect = g.reconnect});
 }
 
 int cmd_chat(const GlobalOptions& g, Output& out, const std::string& room) {
     SavedNick me = acting_nick(g);
     Client client(g.broker, g.timeout);
-    return run_listener(client, out, ListenConfig{.me = me, .chat_room = room, .input_fd = STDIN_FILENO});
+    return run_listener(
+        client, out,
+        ListenConfig{.me = me, .chat_room = room, .input_fd = STDIN_FILENO, .reconnect = g.reconnect});
 }
 
 }  // namespace chatbus::cli

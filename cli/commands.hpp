@@ -21,12 +21,17 @@ struct GlobalOptions {
     std::optional<std::string> as;
     std::chrono::milliseconds timeout{3000};
     std::filesystem::path token_dir;  // empty: TokenStore::default_dir()
+    // listen/chat: how long to keep trying to get a broker back that stopped answering (0: exit 5 at once).
+    std::chrono::milliseconds reconnect{30000};
 };
 
 // --broker, else $CHATBUS_BROKER, else the default.
 std::string resolve_broker(const std::optional<std::string>& flag);
 // TEXT... as one text: "-" alone reads all of `in` minus one final newline; words are joined by spaces.
 std::string text_from_words(const std::vector<std::string>& words, std::istream& in);
+
+// "2d 3h 4m 5s", "4m 0s", "12s" (whole seconds).
+std::string format_uptime(std::uint64_t ms);
 
 // Runs `body`, turning exceptions into an error line and exit code (UsageError: 2, anything else: 1).
 int guarded(Output& out, const std::function<int()>& body);

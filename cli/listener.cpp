@@ -33,6 +33,17 @@ std::string random_nonce() {
     return s;
 }
 
+// Attempts at a HISTORY answered no_worker/timeout, a heartbeat apart: a restarted broker makes requests for
+// rooms it has no copy of wait for liveness (3) heartbeats while workers hand them back.
+constexpr int kHistoryAttempts = 6;
+
+bool same_nick(std::string_view a, std::string_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+        return lower(x) == lower(y);
+    });
+}
+
 std::string recv_one(zmq::socket_t& s, bool& got) {
     zmq::message_t m;
     got = false;
@@ -77,6 +88,51 @@ void Listener::fatal_unreachable(const std::string& message) {
     finish(kExitUnreachable);
 }
 
+void Listener::notice(const std::string& text) {
+    spdlog::debug("{}", text);
+    out_.notice(text);
+}
+
+void Listener::unreachable(const std::string& why) {
+    if (done_) return;
+    if (cfg_.reconnect.count() <= 0) return fatal_unreachable(why);
+    resync_needed_ = true;
+    const std::int64_t now = mono_ms();
+    if (!lost_since_) {
+        lost_since_ = now;
+        notice("lost contact with the broker (" + why + "); trying again for up to " +
+               format_seconds(cfg_.reconnect));
+    } else if (now - *lost_since_ >= cfg_.reconnect.count()) {
+        fatal_unreachable("lost contact with the broker at " + client_.endpoint() + ": no answer for " +
+                          format_seconds(cfg_.reconnect) + " (--reconnect)");
+    }
+}
+
+void Listener::recovered(bool restarted) {
+    if (lost_since_) {
+        lost_since_.reset();
+        notice("the broker at " + client_.endpoint() + " answers again" +
+               (restarted ? " (it restarted): listening again" : "") + "; missed room events were fetched");
+    } else if (restarted) {
+        notice("the broker at " + client_.endpoint() +
+               " restarted: listening again; missed room events were fetched");
+    }
+}
+
+bool Listener::pause(std::chrono::milliseconds d) {
+    const std::int64_t deadline = mono_ms() + d.count();
+    while (!stop_requested_) {
+        const std::int64_t left = deadline - mono_ms();
+        if (left <= 0) return true;
+        zmq::pollitem_t item{nullptr, wake_[0], ZMQ_POLLIN, 0};
+        try {
+            zmq::poll(&item, 1, milliseconds(left));
+        } catch (const zmq::error_t&) {
+        }
+    }
+    return false;
+}
+
 int Listener::run() {
     if (int rc = setup(); rc != kExitOk || done_) {
         shutdown();
@@ -92,6 +148,7 @@ int Listener::setup() {
     if (auto o = client_.request(Hello{}, hello); !o.ok()) return report_failure(out_, client_, o);
     events_endpoint_ = resolve_advertised(hello.events, client_.endpoint());
     if (hello.limits.heartbeat_ms > 0) heartbeat_ = milliseconds(hello.limits.heartbeat_ms);
+    boot_ = hello.boot;
 
     if (cfg_.chat_room) {
         JoinReply jr;
@@ -123,6 +180,16 @@ int Listener::setup() {
             fatal_unreachable("no subscription confirmation from " + events_endpoint_ + " within " +
                               format_seconds(client_.timeout()) + " (is the events endpoint reachable?)");
             return exit_code_;
+    }
+    if (cfg_.reconnect.count() > 0) {
+        // Where a catch-up after an outage starts for a room in which nothing was printed by then: every
+        // event after this one is either shown live or, if the outage lost it, fetched.
+        for (const auto& r : lr.rooms) {
+            HistoryReply hr;
+            auto o = client_.request(History{.room = r, .last = 1}, hr);
+            if (o.transport == Transport::timeout) break;  // the heartbeat will notice
+            if (o.ok()) floor_[r] = hr.events.empty() ? 0 : hr.events.back().seq;
+        }
     }
     out_.ready(cfg_.me.nick, lr.rooms);
     return kExitOk;
@@ -172,7 +239,7 @@ Listener::SyncResult Listener::sync() {
 void Listener::loop() {
     const std::int64_t end =
         cfg_.duration ? mono_ms() + cfg_.duration->count() : std::numeric_limits<std::int64_t>::max();
-    std::int64_t ping_due = mono_ms() + heartbeat_.count();
+    ping_due_ = mono_ms() + heartbeat_.count();
     const bool chat_input = cfg_.chat_room && cfg_.input_fd >= 0;
 
     while (!done_) {
@@ -189,9 +256,9 @@ void Listener::loop() {
 
         std::int64_t now = mono_ms();
         if (now >= end) return finish(kExitOk);
-        if (now >= ping_due) {
+        if (now >= ping_due_) {
             ping();
-            ping_due = mono_ms() + heartbeat_.count();
+            ping_due_ = mono_ms() + heartbeat_.count();
             continue;
         }
 
@@ -202,7 +269,7 @@ void Listener::loop() {
             {nullptr, chat_input ? cfg_.input_fd : -1, static_cast<short>(chat_input ? ZMQ_POLLIN : 0), 0},
         };
         try {
-            zmq::poll(items, chat_input ? 4 : 3, milliseconds(std::min(end, ping_due) - now));
+            zmq::poll(items, chat_input ? 4 : 3, milliseconds(std::min(end, ping_due_) - now));
         } catch (const zmq::error_t& e) {
             if (e.num() == EINTR) continue;
             throw;
@@ -225,7 +292,8 @@ void Listener::shutdown() {
     if (!attached_) return;
     attached_ = false;
     client_.notify(Unlisten{.nick = cfg_.me.nick});
-    if (broker_lost_) return;  // waiting for a broker that stopped answering would only delay the exit
+    if (broker_lost_ || lost_since_)
+        return;  // waiting for a broker that stopped answering would only delay the exit
     // The PING's reply proves the UNLISTEN before it arrived (same connection, in order); the socket has no
     // linger, so without it the UNLISTEN could be dropped at exit and the broker would wait for a timeout.
     PingReply pr;
@@ -294,7 +362,12 @@ void Listener::on_event(const Event& e) {
         std::uint64_t last = *it->second;
         if (e.seq <= last) return;
         if (e.seq > last + 1) {
-            fill(e.room, last, e.seq - 1, true);
+            // After an outage the catch-up fetches the gap (and this event) once the broker answers again.
+            if (resync_needed_) return;
+            if (fill(e.room, last, e.seq - 1, true) == FillResult::unreachable) {
+                ping_due_ = mono_ms();  // find out at once whether the broker is gone
+                return;
+            }
             it = rooms_.find(e.room);
             if (done_ || it == rooms_.end()) return;
             if (it->second && e.seq <= *it->second) return;
@@ -315,21 +388,35 @@ void Listener::counted() {
     if (cfg_.count && printed_ >= *cfg_.count) finish(kExitOk);
 }
 
-void Listener::fill(const std::string& room, std::uint64_t since, std::uint64_t upto, bool note_missing) {
+Outcome Listener::history(const std::string& room, std::uint64_t since, std::uint64_t last,
+                          HistoryReply& hr) {
+    for (int attempt = 1;; ++attempt) {
+        hr = HistoryReply{};
+        Outcome o = client_.request(History{.room = room, .last = last, .since = since}, hr);
+        const bool busy =
+            o.transport == Transport::ok && (o.status == Status::no_worker || o.status == Status::timeout);
+        if (!busy || attempt >= kHistoryAttempts || done_ || !pause(heartbeat_)) return o;
+        spdlog::debug("HISTORY of {} answered {}; asking again", room, status_name(o.status));
+    }
+}
+
+Listener::FillResult Listener::fill(const std::string& room, std::uint64_t since, std::uint64_t upto,
+                                    bool note_missing) {
     HistoryReply hr;
-    auto o = client_.request(History{.room = room, .since = since}, hr);
+    auto o = history(room, since, 0, hr);
     if (o.transport == Transport::timeout) {
-        return fatal_unreachable(no_answer_message(client_));
+        unreachable(no_answer_message(client_));
+        return FillResult::unreachable;
     }
     if (o.status != Status::ok) {
         spdlog::warn("cannot fetch missed events of {} after #{}: {} ({})", room, since, o.error,
                      status_name(o.status));
     } else {
         for (auto ev : hr.events) {
-            if (done_) return;
+            if (done_) return FillResult::ok;
             if (ev.room.empty()) ev.room = room;
             auto it = rooms_.find(room);
-            if (it == rooms_.end()) return;
+            if (it == rooms_.end()) return FillResult::ok;
             if (ev.seq > upto || (it->second && ev.seq <= *it->second)) continue;
             print_event(ev);
         }
@@ -337,13 +424,96 @@ void Listener::fill(const std::string& room, std::uint64_t since, std::uint64_t 
     auto it = rooms_.find(room);
     if (note_missing && it != rooms_.end() && upto != std::numeric_limits<std::uint64_t>::max() &&
         (!it->second || *it->second < upto)) {
-        // The room no longer keeps them (history is bounded): say so rather than pretend nothing happened.
+        // Say so rather than pretend nothing happened: the room no longer keeps them (history is bounded), or
+        // the broker could not tell.
         std::uint64_t from = it->second ? *it->second + 1 : since + 1;
-        spdlog::warn("events #{}..#{} of {} are no longer available", from, upto, room);
+        std::string why = o.status == Status::ok
+                              ? "are no longer kept"
+                              : "could not be fetched (" + std::string(status_name(o.status)) + ")";
+        spdlog::warn("events #{}..#{} of {} {}", from, upto, room, why);
         out_.note("[" + room + "] events #" + std::to_string(from) + "-#" + std::to_string(upto) +
-                  " were missed and are no longer kept");
+                  " were missed and " + why);
         it->second = upto;
     }
+    return o.status == Status::ok ? FillResult::ok : FillResult::failed;
+}
+
+Listener::FillResult Listener::catch_up(const std::string& room) {
+    auto it = rooms_.find(room);
+    if (it == rooms_.end()) return FillResult::ok;
+    const bool fresh = unanchored_.contains(room);
+    std::optional<std::uint64_t> base = it->second;
+    if (!base && !fresh) {
+        if (auto f = floor_.find(room); f != floor_.end()) base = f->second;
+    }
+    HistoryReply hr;
+    // From the event before the last one printed: that one must come back, or the room's numbering started
+    // again (a broker restart that no worker handed the room back to).
+    const std::uint64_t since = base && *base > 0 ? *base - 1 : 0;
+    auto o = history(room, since, 0, hr);
+    if (o.transport == Transport::timeout) {
+        unreachable(no_answer_message(client_));
+        return FillResult::unreachable;
+    }
+    if (done_) return FillResult::ok;
+    if (o.status == Status::no_such_room) {
+        notice("[" + room + "] no longer exists after the broker restart; no longer following it");
+        sub_.set(zmq::sockopt::unsubscribe, room_topic(room));
+        rooms_.erase(room);
+        floor_.erase(room);
+        unanchored_.erase(room);
+        out_.membership(Membership{.nick = cfg_.me.nick, .room = room, .joined = false, .seq = 0});
+        return FillResult::ok;
+    }
+    if (o.status != Status::ok) {
+        // Kept as it is: the next event of the room, or the next catch-up, tries again.
+        notice("[" + room + "] could not fetch the events missed after #" + std::to_string(base.value_or(0)) +
+               ": " + (o.error.empty() ? std::string(status_name(o.status)) : o.error));
+        return FillResult::failed;
+    }
+    for (auto& ev : hr.events) {
+        if (ev.room.empty()) ev.room = room;
+    }
+    std::uint64_t after = 0;  // print the events with a higher seq
+    if (fresh) {
+        // A room the nick joined while no listener was attached: show it from that join on.
+        auto own = std::find_if(hr.events.rbegin(), hr.events.rend(), [&](const Event& e) {
+            return e.kind == "join" && same_nick(e.nick, cfg_.me.nick);
+        });
+        std::uint64_t join_seq = own != hr.events.rend() ? own->seq : 0;
+        after = join_seq > 0 ? join_seq - 1 : (hr.events.empty() ? 0 : hr.events.back().seq);
+        unanchored_.erase(room);
+        out_.membership(Membership{.nick = cfg_.me.nick, .room = room, .joined = true, .seq = join_seq});
+    } else if (!base) {
+        // Nothing printed and no floor: only later events can be told apart from ones before set-up.
+        after = hr.events.empty() ? 0 : hr.events.back().seq;
+        spdlog::warn("cannot tell which events of {} were missed during the outage", room);
+    } else if (*base > 0 && (hr.events.empty() || hr.events.back().seq < *base)) {
+        notice("[" + room + "] starts again from #1: the restarted broker did not get its history back");
+        HistoryReply all;
+        o = history(room, 0, 0, all);
+        if (o.transport == Transport::timeout) {
+            unreachable(no_answer_message(client_));
+            return FillResult::unreachable;
+        }
+        hr.events = o.ok() ? std::move(all.events) : std::vector<Event>{};
+        for (auto& ev : hr.events) {
+            if (ev.room.empty()) ev.room = room;
+        }
+        after = 0;
+    } else {
+        after = *base;
+        if (!hr.events.empty() && hr.events.front().seq > after + 1) {
+            out_.note("[" + room + "] events #" + std::to_string(after + 1) + "-#" +
+                      std::to_string(hr.events.front().seq - 1) + " were missed and are no longer kept");
+        }
+    }
+    rooms_[room] = after;
+    for (const auto& ev : hr.events) {
+        if (done_ || !rooms_.contains(room)) break;
+        if (ev.seq > after) print_event(ev);
+    }
+    return FillResult::ok;
 }
 
 void Listener::on_membership(const Membership& m) {
@@ -351,7 +521,9 @@ void Listener::on_membership(const Membership& m) {
     if (m.joined) {
         out_.membership(m);
         if (rooms_.contains(m.room)) return;
-        rooms_.emplace(m.room, std::nullopt);
+        // Events since the join were published before the subscription was surely active: take them from
+        // HISTORY, the SUB copies are then dropped as duplicates.
+        rooms_.emplace(m.room, m.seq > 0 ? std::optional<std::uint64_t>(m.seq - 1) : std::nullopt);
         sub_.set(zmq::sockopt::subscribe, room_topic(m.room));
         switch (sync()) {
             case SyncResult::ok:
@@ -359,14 +531,15 @@ void Listener::on_membership(const Membership& m) {
             case SyncResult::stopped:
                 return finish(kExitOk);
             case SyncResult::timeout:
-                return fatal_unreachable("no subscription confirmation from " + events_endpoint_ +
-                                         " within " + format_seconds(client_.timeout()));
+                // With --reconnect the catch-up after the outage fetches the room from the join on.
+                return unreachable("no subscription confirmation from " + events_endpoint_ + " within " +
+                                   format_seconds(client_.timeout()));
         }
-        // Events since the join were published before the subscription was surely active: take them from
-        // HISTORY, the SUB copies are then dropped as duplicates.
-        if (m.seq > 0) {
-            rooms_[m.room] = m.seq - 1;
-            fill(m.room, m.seq - 1, std::numeric_limits<std::uint64_t>::max(), false);
+        if (m.seq > 0 && !resync_needed_) {
+            if (fill(m.room, m.seq - 1, std::numeric_limits<std::uint64_t>::max(), false) ==
+                FillResult::unreachable) {
+                ping_due_ = mono_ms();
+            }
         }
         return;
     }
@@ -376,7 +549,9 @@ void Listener::on_membership(const Membership& m) {
         // were the last to leave may be gone already, so nothing is reported missing here.
         drain_sub(1000);
         it = rooms_.find(m.room);
-        if (it != rooms_.end() && it->second && m.seq > *it->second) fill(m.room, *it->second, m.seq, false);
+        if (it != rooms_.end() && it->second && m.seq > *it->second && !resync_needed_) {
+            fill(m.room, *it->second, m.seq, false);
+        }
         if (done_) return;
         it = rooms_.find(m.room);
         if (it == rooms_.end()) return out_.membership(m);
@@ -399,14 +574,107 @@ void Listener::on_dm(const DmDeliver& d) {
 }
 
 void Listener::ping() {
-    PingReply pr;
-    auto o = client_.request(Ping{}, pr);
-    if (o.transport == Transport::timeout) {
-        fatal_unreachable("lost contact with the broker: no answer to PING from " + client_.endpoint() +
-                          " within " + format_seconds(client_.timeout()));
-    } else if (o.status != Status::ok) {
-        spdlog::warn("PING answered with {}: {}", status_name(o.status), o.error);
+    milliseconds wait = client_.timeout();
+    if (lost_since_) {
+        // The last attempt ends with the --reconnect window.
+        const std::int64_t left = *lost_since_ + cfg_.reconnect.count() - mono_ms();
+        wait = std::clamp(milliseconds(left), milliseconds(1), wait);
     }
+    PingReply pr;
+    auto o = client_.request(Ping{}, pr, wait);
+    if (o.transport == Transport::timeout) {
+        return unreachable("no answer to PING from " + client_.endpoint() + " within " +
+                           format_seconds(wait));
+    }
+    if (o.status != Status::ok) {
+        spdlog::warn("PING answered with {}: {}", status_name(o.status), o.error);
+        return;
+    }
+    // A broker that does not send `boot` cannot say it restarted (nor, then, whether we are attached).
+    const bool restarted = !pr.boot.empty() && (pr.boot != boot_ || !pr.listening);
+    if (restarted) {
+        spdlog::info("broker run {} (was {}), listening {}: attaching again", pr.boot, boot_, pr.listening);
+    }
+    if ((restarted || resync_needed_) && !resume(restarted)) return;
+    if (!done_ || exit_code_ == kExitOk) recovered(restarted);  // --count may be reached by the catch-up
+}
+
+bool Listener::resume(bool restarted) {
+    resync_needed_ = true;
+    if (restarted) {
+        // Notifications still waiting came from the broker's previous run: handle them before its DM
+        // numbering is forgotten. Nothing from the new run can be among them before LISTEN.
+        while (!done_) {
+            auto f = client_.poll_notification(milliseconds(0));
+            if (!f) break;
+            handle_notification(*f);
+        }
+        if (done_) return true;
+        HelloReply hello;
+        auto o = client_.request(Hello{}, hello);
+        if (o.transport == Transport::timeout) {
+            unreachable(no_answer_message(client_));
+            return false;
+        }
+        if (!o.ok()) {
+            finish(report_failure(out_, client_, o));
+            return true;
+        }
+        std::string events = resolve_advertised(hello.events, client_.endpoint());
+        if (events != events_endpoint_) {
+            // The SUB keeps its subscriptions and sends them to the new endpoint.
+            try {
+                sub_.disconnect(events_endpoint_);
+            } catch (const zmq::error_t&) {
+            }
+            sub_.connect(events);
+            events_endpoint_ = events;
+        }
+        if (hello.limits.heartbeat_ms > 0) heartbeat_ = milliseconds(hello.limits.heartbeat_ms);
+        // A new run's inboxes start empty (DMs do not survive a restart) and number DMs from 1 again.
+        if (hello.boot != boot_) last_dm_ = 0;
+
+        ListenReply lr;
+        o = client_.request(Listen{.nick = cfg_.me.nick, .token = cfg_.me.token}, lr);
+        if (o.transport == Transport::timeout) {
+            unreachable(no_answer_message(client_));
+            return false;
+        }
+        if (!o.ok()) {
+            finish(report_failure(out_, client_, o));
+            return true;
+        }
+        attached_ = true;
+        boot_ = hello.boot;
+        // Rooms missing from the reply are kept: right after a restart the broker may not have them back yet,
+        // and the catch-up below finds out whether they still exist.
+        for (const auto& r : lr.rooms) {
+            if (rooms_.contains(r)) continue;
+            rooms_.emplace(r, std::nullopt);
+            unanchored_.insert(r);
+            sub_.set(zmq::sockopt::subscribe, room_topic(r));
+        }
+    }
+    // The SUB reconnects by itself and sends its subscriptions again; the SYNC says they are active.
+    switch (sync()) {
+        case SyncResult::ok:
+            break;
+        case SyncResult::stopped:
+            finish(kExitOk);
+            return true;
+        case SyncResult::timeout:
+            unreachable("no subscription confirmation from " + events_endpoint_ + " within " +
+                        format_seconds(client_.timeout()));
+            return false;
+    }
+    std::vector<std::string> names;
+    for (const auto& [room, last] : rooms_) names.push_back(room);
+    for (const auto& room : names) {
+        if (done_) return true;
+        if (catch_up(room) == FillResult::unreachable) return false;
+    }
+    resync_needed_ = false;
+    return true;
 }
 
 void Listener::read_input() {

@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <zmq.hpp>
@@ -25,6 +26,10 @@ struct ListenConfig {
     std::optional<std::chrono::milliseconds> duration;  // exit 0 after this long
     std::optional<std::string> chat_room;               // chat mode: JOIN it first and post input lines to it
     int input_fd = -1;                                  // chat mode: where lines are read (EOF ends the chat)
+    // How long to keep trying once the broker stops answering after set-up (PING every heartbeat, each
+    // bounded by the client's timeout) before giving up with exit 5. 0: give up at the first unanswered
+    // request.
+    std::chrono::milliseconds reconnect{0};
 };
 
 class Listener {
@@ -42,6 +47,7 @@ class Listener {
 
   private:
     enum class SyncResult { ok, timeout, stopped };
+    enum class FillResult { ok, failed, unreachable };
 
     int setup();
     void loop();
@@ -54,12 +60,27 @@ class Listener {
     void on_event(const Event& e);
     void on_membership(const Membership& m);
     void on_dm(const DmDeliver& d);
+    // HISTORY, asked again (a heartbeat apart, a few times) while the broker answers no_worker or timeout,
+    // as it does while a restarted broker waits for its workers to hand rooms back.
+    Outcome history(const std::string& room, std::uint64_t since, std::uint64_t last, HistoryReply& hr);
     // Prints the room's kept events with last printed < seq <= upto; with note_missing, says which of them
-    // the room no longer keeps.
-    void fill(const std::string& room, std::uint64_t since, std::uint64_t upto, bool note_missing);
+    // could not be shown.
+    FillResult fill(const std::string& room, std::uint64_t since, std::uint64_t upto, bool note_missing);
+    // After an outage: prints what the room got since the last event printed (from HISTORY).
+    FillResult catch_up(const std::string& room);
     void print_event(const Event& e);
     void counted();
     void ping();
+    // After an outage or a broker restart: HELLO and LISTEN again if `restarted`, confirm the subscriptions
+    // and catch every room up. False if the broker stopped answering again (unreachable() was called).
+    bool resume(bool restarted);
+    // The broker did not answer: gives up (exit 5) if --reconnect is 0 or its window is over, else notes it
+    // once and lets the heartbeat keep trying.
+    void unreachable(const std::string& why);
+    void recovered(bool restarted);
+    void notice(const std::string& text);
+    // Waits `d` or until stop(); false if stopped.
+    bool pause(std::chrono::milliseconds d);
     void read_input();
     void handle_line(std::string line);
     void finish(int code);
@@ -71,15 +92,23 @@ class Listener {
     zmq::socket_t sub_;
     std::string events_endpoint_;
     std::chrono::milliseconds heartbeat_{1000};
+    std::string boot_;       // the broker run we are attached to (HELLO), empty if the broker does not say
     std::string chat_room_;  // folded name from the JOIN reply
     // Followed rooms and the last sequence number printed in each (none yet: the first event sets it).
     std::map<std::string, std::optional<std::uint64_t>> rooms_;
+    // For rooms where nothing is printed yet: their latest seq just after set-up, where a catch-up starts.
+    std::map<std::string, std::uint64_t> floor_;
+    // Rooms first seen in a LISTEN reply after a restart: their catch-up starts at the nick's own join.
+    std::set<std::string> unanchored_;
     std::deque<Event> pending_;  // events that arrived while waiting for a SYNC
     std::uint64_t last_dm_ = 0;
     std::uint64_t printed_ = 0;
     std::string input_buf_;
     bool attached_ = false;
     bool broker_lost_ = false;
+    std::optional<std::int64_t> lost_since_;  // mono_ms() when the broker first failed to answer
+    bool resync_needed_ = false;              // an outage may have lost events: catch up once it answers
+    std::int64_t ping_due_ = 0;
     bool done_ = false;
     int exit_code_ = 0;
     std::atomic<bool> stop_requested_{false};

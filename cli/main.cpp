@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
     std::vector<std::string> words;
     std::optional<std::uint64_t> count;
     std::optional<double> for_s;
+    double reconnect_s = 30.0;
+    const char* reconnect_help =
+        "after the broker stops answering, keep trying for SECONDS before exiting 5 (default 30; 0: at once)";
     std::uint64_t last = 0, since = 0;
 
     auto* reg = app.add_subcommand("register", "claim a nick and save its token");
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
         app.add_subcommand("listen", "print room events of joined rooms and direct messages, live");
     listen->add_option("--count", count, "exit after N events and messages")->check(CLI::PositiveNumber);
     listen->add_option("--for", for_s, "exit after SECONDS")->check(CLI::PositiveNumber);
+    listen->add_option("--reconnect", reconnect_s, reconnect_help)->check(CLI::NonNegativeNumber);
     auto* who = app.add_subcommand("who", "list the members of a room");
     who->add_option("ROOM", room, "the room")->required();
     auto* rooms = app.add_subcommand("rooms", "list rooms with members");
@@ -65,6 +69,7 @@ int main(int argc, char** argv) {
     auto* status = app.add_subcommand("status", "broker statistics, workers and drop counters");
     auto* chat = app.add_subcommand("chat", "interactive: join ROOM, show it live, send typed lines");
     chat->add_option("ROOM", room, "the room")->required();
+    chat->add_option("--reconnect", reconnect_s, reconnect_help)->check(CLI::NonNegativeNumber);
 
     try {
         app.parse(argc, argv);
@@ -85,6 +90,7 @@ int main(int argc, char** argv) {
     g.broker = resolve_broker(broker);
     g.as = as;
     g.timeout = std::chrono::milliseconds(std::max<long long>(1, std::llround(timeout_s * 1000.0)));
+    g.reconnect = std::chrono::milliseconds(std::llround(reconnect_s * 1000.0));
     Output out(json);
 
     return guarded(out, [&]() -> int {

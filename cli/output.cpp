@@ -34,6 +34,14 @@ void Output::note(std::string_view human) {
     if (!json_) line(err_, human);
 }
 
+void Output::notice(std::string_view text) {
+    if (json_) {
+        line(err_, JsonObject().add("type", "notice").add("text", text).str());
+    } else {
+        line(err_, "chatctl: " + std::string(text));
+    }
+}
+
 void Output::event(const Event& e) {
     if (json_) {
         line(out_, JsonObject()

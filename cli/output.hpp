@@ -25,6 +25,9 @@ class Output {
     void error(std::string_view status, std::string_view message);
     // A human-only note on stderr (nothing in JSON mode).
     void note(std::string_view human);
+    // A listener's status change (broker lost, back): the text on stderr, or {"type":"notice","text":..} on
+    // stderr in JSON mode (stdout keeps only results and listener lines).
+    void notice(std::string_view text);
 
     void event(const Event& e);
     void dm(const DmDeliver& d);

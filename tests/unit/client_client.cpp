@@ -91,7 +91,7 @@ TEST_CASE("a silent server: the request times out, the next one still works") {
     CHECK_FALSE(client.has_queued());  // the stale reply was discarded, not queued as a notification
 }
 
-TEST_CASE("reply with matching rid; a notification that comes first is queued, not lost") {
+TEST_CASE("reply with matching rid / a notification that comes first is queued, not lost") {
     FakeBroker broker;
     Client client(broker.endpoint, 3000ms);
     auto server = std::async(std::launch::async, [&]() -> std::uint64_t {

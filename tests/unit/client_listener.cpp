@@ -39,7 +39,8 @@ Event ev(std::string room, std::uint64_t seq, std::string text) {
 }
 
 // Just enough of a broker for one listener: a ROUTER for requests and an XPUB for events, served by one
-// thread. `on_sync` runs (in that thread) the first time each sync subscription is confirmed.
+// thread. `before_sync` runs (in that thread) just before each sync subscription is confirmed, `on_sync` just
+// after; `on_ping` decides whether a PING is answered. Bound to given endpoints, it plays a restarted broker.
 struct FakeBroker {
     zmq::context_t ctx;
     zmq::socket_t router{ctx, zmq::socket_type::router};
@@ -49,23 +50,28 @@ struct FakeBroker {
     std::vector<std::string> listen_rooms;
     std::vector<DmDeliver> inbox;
     std::function<void(FakeBroker&, int)> on_sync;  // argument: how many syncs so far
+    std::function<void(FakeBroker&, int)> before_sync;
+    std::function<bool(FakeBroker&, int)> on_ping;  // argument: how many PINGs so far; false: no answer
     std::string listener_id;
+    std::string boot = "boot-1";
+    int history_busy = 0;  // this many HISTORY requests are answered no_worker first
 
     // Observations, read by the test after stop().
     std::vector<std::uint64_t> acks;
     std::vector<std::string> subscriptions;
-    int unlistens = 0, pings = 0, histories = 0;
+    int unlistens = 0, pings = 0, histories = 0, hellos = 0, listens = 0;
     std::vector<Send> sends;
     std::vector<Dm> dms;
 
     std::atomic<bool> stopping{false};
     std::thread thread;
 
-    FakeBroker() {
+    explicit FakeBroker(const std::string& client_ep = "tcp://127.0.0.1:*",
+                        const std::string& events_ep = "tcp://127.0.0.1:*") {
         for (auto* s : {&router, &xpub}) s->set(zmq::sockopt::linger, 0);
         xpub.set(zmq::sockopt::xpub_verbose, 1);
-        router.bind("tcp://127.0.0.1:*");
-        xpub.bind("tcp://127.0.0.1:*");
+        router.bind(client_ep);
+        xpub.bind(events_ep);
         endpoint = last_endpoint(router);
         events = last_endpoint(xpub);
     }
@@ -96,8 +102,10 @@ struct FakeBroker {
                     if (topic.starts_with(kSyncTopicPrefix)) {
                         std::string nonce =
                             topic.substr(kSyncTopicPrefix.size(), topic.size() - kSyncTopicPrefix.size() - 1);
+                        ++syncs;
+                        if (before_sync) before_sync(*this, syncs);
                         send_frames(xpub, {encode_with_topic(topic, Sync{.nonce = nonce})});
-                        if (on_sync) on_sync(*this, ++syncs);
+                        if (on_sync) on_sync(*this, syncs);
                     }
                 }
             }
@@ -113,12 +121,14 @@ struct FakeBroker {
         auto reply = [&](const auto& msg) { send_frames(router, {id, encode(msg)}); };
         switch (d.type) {
             case MsgType::hello: {
-                HelloReply r{.rid = peek_rid(d), .version = 1, .events = events};
+                ++hellos;
+                HelloReply r{.rid = peek_rid(d), .version = 1, .events = events, .boot = boot};
                 r.limits.heartbeat_ms = 100;
                 reply(r);
                 break;
             }
             case MsgType::listen: {
+                ++listens;
                 listener_id = id;
                 reply(ListenReply{.rid = peek_rid(d), .rooms = listen_rooms});
                 for (const auto& m : inbox) notify(encode(m));
@@ -146,16 +156,26 @@ struct FakeBroker {
             }
             case MsgType::ping:
                 ++pings;
-                reply(PingReply{.rid = peek_rid(d)});
+                if (on_ping && !on_ping(*this, pings)) break;
+                reply(PingReply{
+                    .rid = peek_rid(d), .boot = boot, .listening = !id.empty() && id == listener_id});
                 break;
             case MsgType::history: {
                 ++histories;
                 History h;
                 body_as(d, h);
+                if (history_busy > 0) {
+                    --history_busy;
+                    reply(
+                        HistoryReply{.rid = h.rid, .status = static_cast<std::uint64_t>(Status::no_worker)});
+                    break;
+                }
                 HistoryReply r{.rid = h.rid, .room = h.room};
                 for (const auto& e : history[h.room]) {
                     if (e.seq > h.since) r.events.push_back(e);
                 }
+                if (h.last > 0 && r.events.size() > h.last)
+                    r.events.erase(r.events.begin(), r.events.end() - h.last);
                 reply(r);
                 break;
             }
@@ -179,6 +199,38 @@ std::vector<std::string> lines_of(const std::string& s) {
     std::istringstream in(s);
     for (std::string l; std::getline(in, l);) out.push_back(l);
     return out;
+}
+
+std::size_t count_of(const std::string& haystack, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1)) ++n;
+    return n;
+}
+
+// The JSON event lines of `out` as "room#seq:text", in the order printed.
+std::vector<std::string> printed_events(const std::string& out) {
+    std::vector<std::string> r;
+    for (const auto& l : lines_of(out)) {
+        if (!l.starts_with(R"({"type":"event")")) continue;
+        auto field = [&](const std::string& key) {
+            auto p = l.find("\"" + key + "\":");
+            REQUIRE(p != std::string::npos);
+            p += key.size() + 3;
+            if (l[p] == '"') return l.substr(p + 1, l.find('"', p + 1) - p - 1);
+            return l.substr(p, l.find_first_of(",}", p) - p);
+        };
+        r.push_back(field("room") + "#" + field("seq") + ":" + field("text"));
+    }
+    return r;
+}
+
+// The events of one room, in the order printed.
+std::vector<std::string> of_room(const std::vector<std::string>& events, const std::string& room) {
+    std::vector<std::string> r;
+    for (const auto& e : events) {
+        if (e.starts_with(room + "#")) r.push_back(e);
+    }
+    return r;
 }
 
 }  // namespace
@@ -358,4 +410,145 @@ TEST_CASE("chat: joins, posts plain lines, /msg sends a DM, /quit ends with 0") 
     CHECK(broker.dms[0].token == "tok");
     CHECK(err.str().find("[dm #1 to bob] queued") != std::string::npos);
     CHECK(broker.unlistens == 1);
+}
+
+TEST_CASE("listener: a broker restart on the same endpoints: LISTEN again, resync, fill, nothing twice") {
+    auto first = std::make_unique<FakeBroker>();
+    first->listen_rooms = {"lobby", "quiet"};
+    first->history["lobby"] = {ev("lobby", 1, "one"), ev("lobby", 2, "two")};
+    first->history["quiet"] = {ev("quiet", 1, "q-one")};
+    first->inbox = {DmDeliver{.id = 1, .from = "bob", .to = "alice", .text = "before", .ts = 5}};
+    // Published before the SYNC: surely printed before the first PING.
+    first->before_sync = [](FakeBroker& b, int n) {
+        if (n == 1) b.publish(ev("lobby", 2, "two"));
+    };
+    // The first PING "kills" it: no answer, and the serving thread ends.
+    first->on_ping = [](FakeBroker& b, int) {
+        b.stopping = true;
+        return false;
+    };
+    first->start();
+
+    std::ostringstream out, err;
+    Output output(true, out, err);
+    Client client(first->endpoint, 300ms);
+    Listener listener(client, output,
+                      ListenConfig{.me = {"alice", "tok"}, .count = 9, .duration = 8s, .reconnect = 10s});
+    auto done = std::async(std::launch::async, [&] { return listener.run(); });
+
+    first->thread.join();  // returns once the listener sent its first PING
+    const std::string endpoint = first->endpoint, events = first->events;
+    CHECK(first->hellos == 1);
+    CHECK(first->listens == 1);
+    first.reset();  // closes both sockets: the ports are free again
+
+    FakeBroker second(endpoint, events);
+    second.boot = "boot-2";
+    second.listen_rooms = {"lobby", "quiet", "dev"};  // dev: joined while no listener was attached
+    second.history["lobby"] = {ev("lobby", 1, "one"), ev("lobby", 2, "two"), ev("lobby", 3, "three"),
+                               ev("lobby", 4, "four"), ev("lobby", 5, "five")};
+    second.history["quiet"] = {ev("quiet", 1, "q-one"), ev("quiet", 2, "q-two")};
+    second.history["dev"] = {ev("dev", 1, "old"),
+                             Event{.room = "dev", .seq = 2, .kind = "join", .nick = "Alice", .ts = 3},
+                             ev("dev", 3, "welcome")};
+    second.inbox = {DmDeliver{.id = 1, .from = "bob", .to = "alice", .text = "after", .ts = 6}};
+    second.history_busy = 2;  // workers still handing rooms back
+    second.before_sync = [](FakeBroker& b, int n) {
+        if (n == 1) b.publish(ev("lobby", 4, "four"));  // also fetched from HISTORY: printed once
+    };
+    second.on_sync = [](FakeBroker& b, int n) {
+        if (n == 1) b.publish(ev("lobby", 5, "five"));
+    };
+    second.start();
+
+    REQUIRE(done.wait_for(10s) == std::future_status::ready);
+    const int rc = done.get();
+    second.stop();
+
+    CHECK(rc == 0);
+    CAPTURE(out.str());
+    CAPTURE(err.str());
+    auto printed = printed_events(out.str());
+    CHECK(printed.size() == 7);
+    CHECK(of_room(printed, "lobby") ==
+          std::vector<std::string>{"lobby#2:two", "lobby#3:three", "lobby#4:four", "lobby#5:five"});
+    CHECK(of_room(printed, "quiet") == std::vector<std::string>{"quiet#2:q-two"});  // from the floor on
+    CHECK(of_room(printed, "dev") == std::vector<std::string>{"dev#2:", "dev#3:welcome"});  // from our join
+    // The new run numbers DMs from 1 again: its DM #1 is not a repeat.
+    CHECK(count_of(out.str(), R"("type":"dm","id":1,"from":"bob","to":"alice","text":"before")") == 1);
+    CHECK(count_of(out.str(), R"("type":"dm","id":1,"from":"bob","to":"alice","text":"after")") == 1);
+    CHECK(count_of(out.str(), R"({"type":"membership","room":"dev","joined":true,"seq":2})") == 1);
+    CHECK(second.hellos == 1);
+    CHECK(second.listens == 1);
+    CHECK(second.history_busy == 0);
+    CHECK(count_of(err.str(), R"({"type":"notice","text":"lost contact with the broker)") == 1);
+    CHECK(count_of(err.str(), "answers again (it restarted)") == 1);
+    CHECK(err.str().find("were missed") == std::string::npos);  // no gap reported as lost
+    CHECK(out.str().find(R"("ok":false)") == std::string::npos);
+    // ZeroMQ sent the SUB's subscriptions to the new broker by itself; dev was added once.
+    auto subs = second.subscriptions;
+    CHECK(std::count(subs.begin(), subs.end(), room_topic("lobby")) >= 1);
+    CHECK(std::count(subs.begin(), subs.end(), room_topic("quiet")) >= 1);
+    CHECK(std::count(subs.begin(), subs.end(), room_topic("dev")) == 1);
+    REQUIRE(!second.acks.empty());
+    CHECK(second.acks.back() == 1);
+}
+
+TEST_CASE("listener: a broker silent for a while (same run) is caught up without a new LISTEN") {
+    FakeBroker broker;
+    broker.listen_rooms = {"lobby"};
+    broker.history["lobby"] = {ev("lobby", 1, "one")};
+    broker.before_sync = [](FakeBroker& b, int n) {
+        if (n == 1) b.publish(ev("lobby", 1, "one"));
+    };
+    broker.on_ping = [](FakeBroker& b, int n) {
+        // Event 2 happens while the listener cannot hear it (it never comes over the SUB).
+        if (n == 1) b.history["lobby"].push_back(ev("lobby", 2, "two"));
+        return n > 2;
+    };
+    broker.start();
+    std::ostringstream out, err;
+    Output output(true, out, err);
+    Client client(broker.endpoint, 200ms);
+    Listener listener(client, output,
+                      ListenConfig{.me = {"alice", "tok"}, .count = 2, .duration = 8s, .reconnect = 5s});
+    int rc = listener.run();
+    broker.stop();
+    CHECK(rc == 0);
+    CAPTURE(out.str());
+    CAPTURE(err.str());
+    CHECK(printed_events(out.str()) == std::vector<std::string>{"lobby#1:one", "lobby#2:two"});
+    CHECK(broker.hellos == 1);
+    CHECK(broker.listens == 1);
+    CHECK(broker.pings >= 3);
+    CHECK(count_of(err.str(), "lost contact with the broker") == 1);
+    CHECK(count_of(err.str(), "answers again;") == 1);
+    auto subs = broker.subscriptions;
+    CHECK(std::count_if(subs.begin(), subs.end(),
+                        [](const std::string& t) { return t.starts_with("sync/"); }) == 2);
+}
+
+TEST_CASE("listener: a broker silent past --reconnect ends it with 5 after the window, not before") {
+    FakeBroker broker;
+    broker.listen_rooms = {"lobby"};
+    broker.on_ping = [](FakeBroker&, int) { return false; };
+    broker.start();
+    std::ostringstream out, err;
+    Output output(false, out, err);
+    Client client(broker.endpoint, 200ms);
+    Listener listener(client, output, ListenConfig{.me = {"alice", "tok"}, .duration = 8s, .reconnect = 1s});
+    auto start = std::chrono::steady_clock::now();
+    int rc = listener.run();
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    broker.stop();
+    CAPTURE(err.str());
+    CHECK(rc == 5);
+    CHECK(elapsed >= 1s);
+    CHECK(elapsed < 3s);
+    CHECK(broker.pings >= 3);  // kept trying
+    CHECK(out.str().empty());
+    CHECK(count_of(err.str(), "chatctl: lost contact with the broker (no answer to PING") == 1);
+    CHECK(count_of(err.str(), "answers again") == 0);
+    CHECK(err.str().find("no answer for 1s (--reconnect)") != std::string::npos);
+    CHECK(err.str().find("(unreachable)\n") != std::string::npos);
 }
