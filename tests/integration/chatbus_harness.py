@@ -3,6 +3,12 @@ users, and speaks the wire protocol directly (RawClient, written from docs/proto
 
 Every wait is bounded; every process started here is stopped by its PID (terminate, wait, kill) when the
 cluster closes or the interpreter exits. Binaries come from $CHATBUS_BIN_DIR (set by ctest).
+
+Cluster: one broker (own temp --state-dir; restart_broker() on the same ports and state dir), workers w1, w2, ...
+(start_worker / kill_worker = SIGKILL by PID / stop_worker = SIGTERM, drain, exit code), status_json() from
+`chatctl --json status`, raw_status() and wait_status() over the wire. For load tests: RoomLoad (pipelined raw
+SENDs), EventRecorder (raw SUB on `room/` after a sync mark), verify_streams() (exactly-once for acked, no gap
+or repeat per room, equal to history) and owner_of() (the spec's rendezvous hashing).
 """
 import os
 import sys
@@ -46,7 +52,7 @@ T = dict(
     LISTEN=0x0B, LISTEN_REPLY=0x8B, PING=0x0C, PING_REPLY=0x8C, STATUS=0x0D, STATUS_REPLY=0x8D,
     DM_ACK=0x20, UNLISTEN=0x21, DM_DELIVER=0x30, MEMBERSHIP=0x31, LISTEN_END=0x32,
     W_READY=0x40, W_WELCOME=0x41, W_HEARTBEAT=0x42, W_DISCONNECT=0x43, W_REQUEST=0x44, W_REPLY=0x45,
-    EVENT=0x50, SYNC=0x51,
+    W_STATE=0x46, W_RELEASE=0x47, EVENT=0x50, SYNC=0x51,
 )
 TYPE_NAME = {v: k for k, v in T.items()}
 
@@ -87,6 +93,35 @@ def decode_topic_frame(frame):
 
 def room_topic(room):
     return b"room/" + room.encode() + b"\0"
+
+
+_M64 = (1 << 64) - 1
+
+
+def fnv1a64(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & _M64
+    return h
+
+
+def mix64(z):
+    """The splitmix64 finaliser."""
+    z = (z + 0x9e3779b97f4a7c15) & _M64
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & _M64
+    return z ^ (z >> 31)
+
+
+def owner_of(room, worker_ids):
+    """The live worker owning `room` by rendezvous hashing (docs/protocol.md, Worker channel 5): highest
+    mix64(fnv1a64(worker_id + "\0" + room)), ties to the smaller id."""
+    best = None
+    for w in sorted(worker_ids):
+        score = mix64(fnv1a64(w.encode() + b"\0" + room.encode()))
+        if best is None or score > best[0]:
+            best = (score, w)
+    return best[1] if best else None
 
 
 class RawClient:
@@ -211,8 +246,27 @@ class Proc:
         return self.popen.returncode
 
     def kill9(self):
-        self.popen.send_signal(signal.SIGKILL)
+        """SIGKILL by PID (only this process), then reaps it."""
+        if self.popen.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
         self.popen.wait(5)
+        if self in _all_procs:
+            _all_procs.remove(self)
+        return self.popen.returncode
+
+    def term(self, timeout):
+        """SIGTERM by PID and waits up to `timeout` s for the process to exit by itself; returns the exit code,
+        or None if it was still running (it is then killed)."""
+        if self.popen.poll() is None:
+            os.kill(self.pid, signal.SIGTERM)
+        try:
+            rc = self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill9()
+            rc = None
+        if self in _all_procs:
+            _all_procs.remove(self)
+        return rc
 
     def log_text(self):
         try:
@@ -345,6 +399,7 @@ class User:
         self.home = tempfile.mkdtemp(prefix="chatbus-user-%s-" % name)
         cluster._dirs.append(self.home)
         self.nick = None
+        self.prefix = []  # argv prefix, e.g. ["ip", "netns", "exec", NS]
 
     def env(self):
         e = dict(os.environ)
@@ -353,7 +408,7 @@ class User:
         return e
 
     def argv(self, *args, timeout=None, as_nick=True):
-        a = [self.cluster.chatctl, "--broker", self.cluster.client_ep, "--json"]
+        a = self.prefix + [self.cluster.chatctl, "--broker", self.cluster.client_ep, "--json"]
         if timeout is not None:
             a += ["--timeout", str(timeout)]
         if as_nick and self.nick:
@@ -442,35 +497,42 @@ class User:
 
 
 class Cluster:
-    """One broker and N workers on free ports of 127.0.0.1. Use as a context manager."""
+    """One broker and N workers on free ports of 127.0.0.1, the broker with its own temporary state directory
+    (kept across restart_broker()). Use as a context manager."""
 
-    def __init__(self, workers=1, broker_args=(), worker_args=()):
+    def __init__(self, workers=1, broker_args=(), worker_args=(), log_level="debug", state_dir=True):
         d = bin_dir()
         self.broker_bin = os.path.join(d, "chatbus-broker")
         self.worker_bin = os.path.join(d, "chatbus-worker")
         self.chatctl = os.path.join(d, "chatctl")
         self.ports = {}
-        for k in ("client", "worker", "xsub", "events"):
+        for k in ("client", "worker", "events"):
             self.ports[k] = free_port()
         self.client_ep = "tcp://127.0.0.1:%d" % self.ports["client"]
         self.worker_ep = "tcp://127.0.0.1:%d" % self.ports["worker"]
-        self.xsub_ep = "tcp://127.0.0.1:%d" % self.ports["xsub"]
         self.events_ep = "tcp://127.0.0.1:%d" % self.ports["events"]
         self.broker_args = list(broker_args)
         self.worker_args = list(worker_args)
+        self.log_level = log_level
         self.n_workers = workers
         self.broker = None
-        self.workers = []
+        self.brokers = []  # every broker process started, the current one last
+        self.workers = []  # every worker process started (dead ones included), in order
         self.procs = []
         self._dirs = []
+        self.state_dir = None
+        if state_dir:
+            self.state_dir = tempfile.mkdtemp(prefix="chatbus-state-")
+            self._dirs.append(self.state_dir)
         self._admin = None
         self._raw = []
+        self._next_worker = 1
 
     def __enter__(self):
         try:
             self.start_broker()
             for i in range(self.n_workers):
-                self.start_worker("w%d" % (i + 1))
+                self.start_worker()
             self.wait_workers(self.n_workers)
         except BaseException:
             self.dump_logs()
@@ -485,18 +547,78 @@ class Cluster:
         return False
 
     def start_broker(self):
-        argv = [self.broker_bin, "--client", self.client_ep, "--worker", self.worker_ep, "--xsub", self.xsub_ep,
-                "--events", self.events_ep, "--log-level", "debug"] + self.broker_args
-        self.broker = Proc("broker", argv)
+        """Starts a broker on this cluster's ports (and state directory)."""
+        argv = [self.broker_bin, "--client", self.client_ep, "--worker", self.worker_ep,
+                "--events", self.events_ep, "--log-level", self.log_level]
+        if self.state_dir:
+            argv += ["--state-dir", self.state_dir]
+        argv += self.broker_args
+        self.broker = Proc("broker-%d" % (len(self.brokers) + 1), argv)
+        self.brokers.append(self.broker)
         self.procs.append(self.broker)
         return self.broker
 
-    def start_worker(self, wid):
-        argv = [self.worker_bin, "--broker", self.worker_ep, "--id", wid, "--log-level", "debug"] + self.worker_args
+    def restart_broker(self, kill=True, timeout=10.0):
+        """SIGKILLs (or, with kill=False, SIGTERMs) the broker by PID and starts a new one on the same ports and
+        state directory. Returns the monotonic time at which the new process was started. The new broker must
+        answer PING within `timeout` (the old one's ports may take a moment to be free again)."""
+        old = self.broker
+        if kill:
+            old.kill9()
+        else:
+            old.term(10)
+        deadline = time.monotonic() + timeout
+        while True:
+            t0 = time.monotonic()
+            self.start_broker()
+            if self.ping(timeout=min(2.0, max(0.1, deadline - time.monotonic()))):
+                return t0
+            if self.broker.alive() or time.monotonic() > deadline:
+                raise AssertionError("restarted broker does not answer PING within %.0f s (%s)\n%s" % (
+                    timeout, "running" if self.broker.alive() else "exit %s" % self.broker.popen.returncode,
+                    self.broker.log_text()))
+            time.sleep(0.2)  # it exited (port still busy?): try again, bounded by the deadline
+
+    def ping(self, timeout=2.0):
+        """True if the broker answers a raw PING within `timeout`."""
+        c = RawClient(self.client_ep)
+        try:
+            return c.request("PING", timeout=timeout).get("status") == 0
+        except TimeoutError:
+            return False
+        finally:
+            c.close()
+
+    def start_worker(self, wid=None):
+        """Starts a worker (id w1, w2, ... unless given) connected with --broker and --id only."""
+        if wid is None:
+            wid = "w%d" % self._next_worker
+            self._next_worker += 1
+        argv = [self.worker_bin, "--broker", self.worker_ep, "--id", wid, "--log-level", self.log_level]
+        argv += self.worker_args
         p = Proc("worker-" + wid, argv)
+        p.wid = wid
         self.workers.append(p)
         self.procs.append(p)
         return p
+
+    def live_workers(self):
+        return [w for w in self.workers if w.alive()]
+
+    def worker(self, wid):
+        for w in self.workers:
+            if w.wid == wid:
+                return w
+        raise KeyError(wid)
+
+    def kill_worker(self, w):
+        """SIGKILL one worker by its PID."""
+        return w.kill9()
+
+    def stop_worker(self, w, timeout=15.0):
+        """SIGTERM one worker by its PID; it drains and exits by itself. Returns its exit code (None: it had to
+        be killed after `timeout` s)."""
+        return w.term(timeout)
 
     def user(self, name):
         return User(self, name)
@@ -510,6 +632,42 @@ class Cluster:
         if self._admin is None:
             self._admin = self.user("admin")
         return self._admin.run("status", timeout=timeout, limit=15)
+
+    def status_json(self, timeout=2):
+        """`chatctl --json status` as a dict: workers [{id, host, pid, rooms, served, last_heartbeat_ms}], nicks,
+        rooms, listeners, inboxed, requests, dropped, retried, moved, boot, uptime_ms."""
+        r = self.status(timeout=timeout)
+        if r.rc != 0 or not r.lines or r.json.get("ok") is False:
+            raise AssertionError("chatctl status failed\n" + r.describe())
+        return r.json
+
+    def raw_status(self, timeout=5.0):
+        """STATUS over a raw client (the wire field names)."""
+        c = RawClient(self.client_ep)
+        try:
+            return c.request("STATUS", timeout=timeout)
+        finally:
+            c.close()
+
+    def wait_status(self, pred, timeout=10.0, what="a matching status", interval=0.05):
+        """Polls STATUS (raw, so that no chatctl process start-up is measured) until pred(status) holds;
+        returns (status, seconds waited)."""
+        t0 = time.monotonic()
+        deadline = t0 + timeout
+        last = None
+        while True:
+            c = RawClient(self.client_ep)
+            try:
+                last = c.request("STATUS", timeout=max(0.2, min(1.0, deadline - time.monotonic())))
+                if pred(last):
+                    return last, time.monotonic() - t0
+            except TimeoutError:
+                pass
+            finally:
+                c.close()
+            if time.monotonic() >= deadline:
+                raise TimeoutError("no %s within %.1f s; last status: %r" % (what, timeout, last))
+            time.sleep(interval)  # poll interval of a bounded wait
 
     def wait_workers(self, n, timeout=10.0):
         """Polls `chatctl status` until the broker counts n live workers."""
@@ -544,6 +702,346 @@ class Cluster:
                 os.unlink(p.log.name)
             except OSError:
                 pass
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Load: a pipelined raw sender, a raw subscriber recording every room event, and the checks tying them together.
+
+def raw_register(cluster, nicks, window=64, timeout=10.0):
+    """Registers every nick over one raw client, `window` requests in flight. Returns {nick: reply body}."""
+    c = RawClient(cluster.client_ep)
+    try:
+        replies, pending, todo = {}, {}, list(nicks)
+        todo.reverse()
+        deadline = time.monotonic() + timeout + 0.01 * len(nicks)
+        while todo or pending:
+            while todo and len(pending) < window:
+                n = todo.pop()
+                rid = next(c.rids)
+                pending[rid] = n
+                c.send_raw(encode(T["REGISTER"], {"rid": rid, "nick": n}))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("%d REGISTER requests unanswered" % len(pending))
+            t, body = c.recv(left)
+            if body.get("rid") in pending and t == T["REGISTER_REPLY"]:
+                replies[pending.pop(body["rid"])] = body
+        return replies
+    finally:
+        c.close()
+
+
+def raw_requests(cluster, name, bodies, window=64, timeout=10.0):
+    """Sends `name` with each body (rid added), `window` in flight, over one raw client. Returns the replies in
+    the order of `bodies`."""
+    c = RawClient(cluster.client_ep)
+    try:
+        out = [None] * len(bodies)
+        pending, i = {}, 0
+        deadline = time.monotonic() + timeout + 0.01 * len(bodies)
+        while i < len(bodies) or pending:
+            while i < len(bodies) and len(pending) < window:
+                rid = next(c.rids)
+                pending[rid] = i
+                b = dict(bodies[i])
+                b["rid"] = rid
+                c.send_raw(encode(T[name], b))
+                i += 1
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("%d %s requests unanswered" % (len(pending), name))
+            t, body = c.recv(left)
+            if body.get("rid") in pending and t & 0x80:
+                out[pending.pop(body["rid"])] = body
+        return out
+    finally:
+        c.close()
+
+
+class EventRecorder:
+    """A raw SUB on the events endpoint subscribed to every room (`room/`), then to a sync mark; a thread records
+    every event as a dict (room, seq, kind, nick, text, ts, at = monotonic arrival time)."""
+
+    def __init__(self, endpoint, prefix=b"room/"):
+        self.endpoint = endpoint
+        self.prefix = prefix
+        self.events = []
+        self.malformed = []
+        self.synced = threading.Event()
+        self._stop = threading.Event()
+        self._error = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self, timeout=10.0):
+        self.thread.start()
+        if not self.synced.wait(timeout):
+            self.stop()
+            raise TimeoutError("no SYNC on %s within %.0f s (%r)" % (self.endpoint, timeout, self._error))
+        return self
+
+    def _run(self):
+        sock = zmq.Context.instance().socket(zmq.SUB)
+        try:
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.setsockopt(zmq.RCVHWM, 0)  # keep everything: the test counts every event
+            sock.connect(self.endpoint)
+            sock.setsockopt(zmq.SUBSCRIBE, self.prefix)
+            nonce = "rec-%d-%d" % (os.getpid(), id(self))
+            sock.setsockopt(zmq.SUBSCRIBE, b"sync/" + nonce.encode() + b"\0")
+            while not self._stop.is_set():
+                if not sock.poll(100):
+                    continue
+                frame = sock.recv()
+                at = time.monotonic()
+                try:
+                    topic, t, body = decode_topic_frame(frame)
+                except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as e:
+                    self.malformed.append((frame[:64], str(e)))
+                    continue
+                if t == T["SYNC"]:
+                    if body.get("nonce") == nonce:
+                        self.synced.set()
+                    continue
+                if t == T["EVENT"]:
+                    body["at"] = at
+                    body["_topic"] = topic
+                    self.events.append(body)
+                else:
+                    self.malformed.append((frame[:64], "type 0x%02x" % t))
+        except Exception as e:  # reported by the test through self._error
+            self._error = e
+        finally:
+            sock.close(0)
+
+    def by_room(self):
+        out = {}
+        for e in list(self.events):
+            out.setdefault(e["room"], []).append(e)
+        return out
+
+    def wait_until(self, pred, timeout=10.0, what="events"):
+        deadline = time.monotonic() + timeout
+        while not pred(self):
+            if time.monotonic() > deadline:
+                raise TimeoutError("subscriber: no %s within %.0f s (%d events recorded)" % (
+                    what, timeout, len(self.events)))
+            time.sleep(0.02)  # poll interval of a bounded wait
+
+    def stop(self):
+        self._stop.set()
+        self.thread.join(5)
+
+
+class RoomLoad:
+    """One raw client (its own DEALER, in a thread) sending `total` SEND requests, one text each, round-robin over
+    `rooms`, with up to `window` requests in flight and a per-request client timeout. `rate` (messages per
+    second) paces the sends when given. Every request is recorded: i, room, text, sent, replied (monotonic),
+    status (name, or "no_reply" when nothing came within client_timeout), first_seq, last_seq."""
+
+    def __init__(self, endpoint, nick, token, rooms, total, window=32, client_timeout=10.0, rate=None, tag="m"):
+        self.endpoint = endpoint
+        self.nick, self.token = nick, token
+        self.rooms = list(rooms)
+        self.total = total
+        self.window = window
+        self.client_timeout = client_timeout
+        self.rate = rate
+        self.tag = tag
+        self.results = []
+        self.sent = 0  # requests sent so far (read by the test thread)
+        self.done = 0  # requests finished (reply or client timeout)
+        self.error = None
+        self.started = self.finished = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def text_of(self, i):
+        return "%s%05d" % (self.tag, i)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def _run(self):
+        sock = zmq.Context.instance().socket(zmq.DEALER)
+        try:
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.connect(self.endpoint)
+            inflight = {}  # rid -> record
+            rid = 1
+            self.started = time.monotonic()
+            while self.sent < self.total or inflight:
+                now = time.monotonic()
+                while self.sent < self.total and len(inflight) < self.window and (
+                        self.rate is None or now >= self.started + self.sent / self.rate):
+                    i = self.sent
+                    room = self.rooms[i % len(self.rooms)]
+                    rec = {"i": i, "room": room, "text": self.text_of(i), "sent": now, "replied": None,
+                           "status": None, "first_seq": None, "last_seq": None, "rid": rid}
+                    sock.send(encode(T["SEND"], {"rid": rid, "nick": self.nick, "token": self.token,
+                                                 "room": room, "texts": [rec["text"]]}))
+                    inflight[rid] = rec
+                    self.results.append(rec)
+                    rid += 1
+                    self.sent += 1
+                    now = time.monotonic()
+                wait = 0.05
+                if self.rate is not None and self.sent < self.total and len(inflight) < self.window:
+                    wait = max(0.0, min(wait, self.started + self.sent / self.rate - now))
+                if sock.poll(int(wait * 1000) + 1):
+                    while True:
+                        try:
+                            frame = sock.recv(zmq.NOBLOCK)
+                        except zmq.Again:
+                            break
+                        t, body = decode(frame)
+                        rec = inflight.pop(body.get("rid"), None)
+                        if rec is None:
+                            continue  # a reply after our client timeout: too late, recorded as no_reply
+                        rec["replied"] = time.monotonic()
+                        rec["status"] = STATUS_NAME.get(body.get("status"), "status %r" % body.get("status"))
+                        if t != T["SEND_REPLY"]:
+                            rec["status"] += " (type 0x%02x)" % t
+                        rec["first_seq"], rec["last_seq"] = body.get("first_seq"), body.get("last_seq")
+                        rec["error"] = body.get("error")
+                        self.done += 1
+                now = time.monotonic()
+                for r, rec in list(inflight.items()):
+                    if now - rec["sent"] > self.client_timeout:
+                        rec["status"] = "no_reply"
+                        del inflight[r]
+                        self.done += 1
+        except Exception as e:
+            self.error = e
+            traceback.print_exc()
+        finally:
+            self.finished = time.monotonic()
+            sock.close(0)
+
+    def wait_sent(self, n, timeout=60.0):
+        """Waits (bounded) until n requests were sent."""
+        deadline = time.monotonic() + timeout
+        while self.sent < n and self.thread.is_alive():
+            if time.monotonic() > deadline:
+                raise TimeoutError("load: only %d of %d requests sent after %.0f s" % (self.sent, n, timeout))
+            time.sleep(0.005)  # poll interval of a bounded wait
+        if self.error:
+            raise self.error
+
+    def join(self, timeout=120.0):
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise TimeoutError("load still running after %.0f s (%d of %d done)" % (timeout, self.done, self.total))
+        if self.error:
+            raise self.error
+        return self
+
+    def counts(self):
+        out = {}
+        for r in self.results:
+            out[r["status"]] = out.get(r["status"], 0) + 1
+        return out
+
+
+def fetch_histories(cluster, rooms, timeout=10.0):
+    """{room: [event bodies]} from HISTORY (last 0, since 0) of every room, over one raw client."""
+    reps = raw_requests(cluster, "HISTORY", [{"room": r, "last": 0, "since": 0} for r in rooms], timeout=timeout)
+    out = {}
+    for room, rep in zip(rooms, reps):
+        check(rep.get("status") == 0, "HISTORY %s: %s %r" % (room, status_of(rep), rep.get("error")))
+        out[room] = rep.get("events") or []
+    return out
+
+
+def verify_streams(cluster, load, rec, rooms, allowed=("ok", "timeout")):
+    """The guarantees of a load run: every request answered (ok or an allowed failure); every acknowledged text
+    delivered to the subscriber exactly once, at the acknowledged seq, and present in history; no text delivered
+    twice; per room the subscriber's sequence numbers are 1, 2, 3 ... with no gap and no repeat and equal
+    history's. Returns a summary dict."""
+    counts = load.counts()
+    bad = [r for r in load.results if r["status"] not in allowed]
+    check(not bad, "%d requests ended with a status other than %s: counts %r, first ones: %r" % (
+        len(bad), "/".join(allowed), counts, bad[:5]))
+    hist = fetch_histories(cluster, rooms)
+    # The subscriber must catch up with everything history has.
+    want = {room: (h[-1]["seq"] if h else 0) for room, h in hist.items()}
+
+    def caught_up(r):
+        got = {}
+        for e in list(r.events):
+            got[e["room"]] = max(got.get(e["room"], 0), e["seq"])
+        return all(got.get(room, 0) >= s for room, s in want.items())
+    rec.wait_until(caught_up, timeout=10.0, what="events up to the last seq in each room's history")
+    time.sleep(0.2)  # a short grace period so that a duplicate published after the last event is seen too
+    check(not rec.malformed, "subscriber got malformed frames: %r" % rec.malformed[:5])
+
+    sub = rec.by_room()
+    extra_rooms = set(sub) - set(rooms)
+    check(not extra_rooms, "events for rooms nobody used: %r" % sorted(extra_rooms)[:5])
+    delivered = {}  # text -> [(room, seq)]
+    for room in rooms:
+        evs = sub.get(room, [])
+        seqs = [e["seq"] for e in evs]
+        check(seqs == list(range(1, len(seqs) + 1)),
+              "room %s: subscriber seqs are not 1..%d without gap or repeat: %s" % (room, len(seqs), _seq_problems(seqs)))
+        h = hist[room]
+        hseqs = [e["seq"] for e in h]
+        check(hseqs == list(range(1, len(hseqs) + 1)) or (hseqs and hseqs == list(range(hseqs[0], hseqs[-1] + 1))),
+              "room %s: history seqs have a gap or repeat: %s" % (room, _seq_problems(hseqs)))
+        check(len(seqs) == hseqs[-1] if hseqs else not seqs,
+              "room %s: subscriber has %d events, history ends at seq %r" % (room, len(seqs), hseqs[-1:]))
+        key = lambda e: (e["room"], e["seq"], e["kind"], e["nick"], e["text"])
+        by_seq = {e["seq"]: e for e in evs}
+        for e in h:
+            check(e["seq"] in by_seq and key(by_seq[e["seq"]]) == key(e),
+                  "room %s seq %d: history %r, subscriber %r" % (room, e["seq"], key(e),
+                                                                 key(by_seq[e["seq"]]) if e["seq"] in by_seq else None))
+        for e in evs:
+            if e["kind"] == "message":
+                delivered.setdefault(e["text"], []).append((room, e["seq"]))
+    twice = {t: v for t, v in delivered.items() if len(v) > 1}
+    check(not twice, "%d texts delivered more than once, e.g. %r" % (len(twice), list(twice.items())[:5]))
+    hist_texts = {(room, e["seq"]): e["text"] for room, h in hist.items() for e in h if e["kind"] == "message"}
+    acked = [r for r in load.results if r["status"] == "ok"]
+    for r in acked:
+        got = delivered.get(r["text"])
+        check(got == [(r["room"], r["first_seq"])],
+              "acked %s (room %s, seq %r): delivered as %r" % (r["text"], r["room"], r["first_seq"], got))
+        check(r["first_seq"] == r["last_seq"], "one text but seqs %r..%r" % (r["first_seq"], r["last_seq"]))
+        check(hist_texts.get((r["room"], r["first_seq"])) == r["text"],
+              "acked %s (room %s, seq %d) not in history (history has %r)" % (
+                  r["text"], r["room"], r["first_seq"], hist_texts.get((r["room"], r["first_seq"]))))
+    ours = {load.text_of(i) for i in range(load.total)}
+    stray = set(delivered) - ours
+    check(not stray, "texts nobody sent were delivered: %r" % sorted(stray)[:5])
+    timed_out = [r for r in load.results if r["status"] == "timeout"]
+    late = sum(1 for r in timed_out if r["text"] in delivered)
+    return {"acked": len(acked), "timeouts": len(timed_out), "timeouts_delivered": late,
+            "events": len(rec.events), "counts": counts}
+
+
+def _seq_problems(seqs):
+    gaps, repeats, seen = [], [], set()
+    for a, b in zip(seqs, seqs[1:]):
+        if b != a + 1:
+            gaps.append((a, b))
+    for s_ in seqs:
+        if s_ in seen:
+            repeats.append(s_)
+        seen.add(s_)
+    return "first=%r last=%r n=%d jumps=%r repeats=%r" % (seqs[:1], seqs[-1:], len(seqs), gaps[:5], repeats[:5])
+
+
+def setup_sender(cluster, rooms, nick="loader"):
+    """Registers a nick over a raw client and joins it to every room (each join is seq 1 of a new room).
+    Returns (nick, token)."""
+    reg = raw_register(cluster, [nick])[nick]
+    check(reg.get("status") == 0, "REGISTER %s: %r" % (nick, reg))
+    token = reg["token"]
+    reps = raw_requests(cluster, "JOIN", [{"nick": nick, "token": token, "room": r} for r in rooms])
+    for room, rep in zip(rooms, reps):
+        check(rep.get("status") == 0 and rep.get("seq") == 1 and rep.get("joined") is True,
+              "JOIN %s: %r" % (room, rep))
+    return nick, token
 
 
 # ---------------------------------------------------------------------------------------------------------------
