@@ -170,7 +170,7 @@ TEST_CASE("valid_text: truncated and broken sequences") {
     CHECK_FALSE(valid_text("\xE2\x82\xAC", 2));
 }
 
-TEST_CASE("valid_text: control characters refused except newline and tab; DEL refused") {
+TEST_CASE("valid_text: control characters refused except newline and tab / DEL refused") {
     for (int c = 0; c < 0x20; ++c) {
         CAPTURE(c);
         bool allowed = c == '\n' || c == '\t';

@@ -51,7 +51,7 @@ TEST_CASE("endpoint_host") {
     CHECK(endpoint_host("") == "");
 }
 
-TEST_CASE("resolve_advertised: wildcards take the host the peer used; everything else is unchanged") {
+TEST_CASE("resolve_advertised: wildcards take the host the peer used / everything else is unchanged") {
     CHECK(resolve_advertised("tcp://*:5558", "tcp://10.0.0.1:5555") == "tcp://10.0.0.1:5558");
     CHECK(resolve_advertised("tcp://0.0.0.0:5558", "tcp://10.0.0.1:5555") == "tcp://10.0.0.1:5558");
     CHECK(resolve_advertised("tcp://[::]:5558", "tcp://[fd00::1]:5555") == "tcp://[fd00::1]:5558");
