@@ -15,7 +15,8 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-"$bin/chatbus-broker" "$@" &
+# Registrations survive a restart of this script; delete build/state to start afresh.
+"$bin/chatbus-broker" --state-dir "$build/state" "$@" &
 pids+=($!)
 worker_endpoint=${CHATBUS_WORKER_ENDPOINT:-tcp://127.0.0.1:5556}
 for n in 1 2; do
