@@ -1,32 +1,48 @@
-// chatbus-broker: parses options, then runs a Broker until SIGINT/SIGTERM.
-#include <csignal>
+// chatbus-broker: parse options (flags and/or --config FILE), bind, tell systemd it is ready, serve until
+// SIGINT/SIGTERM. SIGHUP re-reads the options and applies log-level. All behaviour lives in broker.cpp.
+#include <cstdio>
+#include <string>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "broker.hpp"
+#include "cli_checks.hpp"
 #include "logging.hpp"
+#include "signal_watcher.hpp"
+#include "systemd_notify.hpp"
 
 namespace {
-chatbus::Broker* g_broker = nullptr;
-void on_signal(int) {
-    if (g_broker) g_broker->stop();
-}
-}  // namespace
 
-int main(int argc, char** argv) {
+struct Options {
     chatbus::BrokerConfig cfg;
     std::string log_level = "info";
-    CLI::App app{"chatbus-broker: nickname registry, request router and event relay"};
+    bool check_config = false;
+};
+
+// deploy/broker.conf lists every option added here, commented out at its default.
+void add_options(CLI::App& app, Options& o) {
+    chatbus::BrokerConfig& cfg = o.cfg;
     app.set_config("--config", "", "read options from an INI/TOML file (keys are the long option names)");
-    app.add_option("--client", cfg.client, "client endpoint (ROUTER)")->capture_default_str();
-    app.add_option("--worker", cfg.worker, "worker endpoint (ROUTER)")->capture_default_str();
+    app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key is an error, not ignored
+    app.add_flag("--check-config", o.check_config,
+                 "check the options and the config file, then exit (0: valid)");
+    app.add_option("--client", cfg.client, "client endpoint (ROUTER)")
+        ->capture_default_str()
+        ->check(chatbus::endpoint_check());
+    app.add_option("--worker", cfg.worker, "worker endpoint (ROUTER)")
+        ->capture_default_str()
+        ->check(chatbus::endpoint_check());
     app.add_option("--events", cfg.events, "endpoint subscribers read events from (XPUB)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chatbus::endpoint_check());
     app.add_option("--events-advertise", cfg.events_advertise,
-                   "events endpoint told to clients (default: bound)");
-    app.add_option("--state-dir", cfg.state_dir, "directory keeping registrations across restarts (default: none)");
-    app.add_option("--fsync", cfg.fsync, "when registry writes reach the disk: always, interval (1 s) or never")
+                   "events endpoint told to clients (default: bound)")
+        ->check(chatbus::endpoint_check());
+    app.add_option("--state-dir", cfg.state_dir,
+                   "directory keeping registrations across restarts (default: none)");
+    app.add_option("--fsync", cfg.fsync,
+                   "when registry writes reach the disk: always, interval (1 s) or never")
         ->capture_default_str()
         ->check(CLI::IsMember({"always", "interval", "never"}));
     app.add_option("--heartbeat-ms", cfg.heartbeat_ms, "heartbeat interval")
@@ -47,22 +63,61 @@ int main(int argc, char** argv) {
     app.add_option("--max-batch", cfg.max_batch, "texts per SEND request")
         ->capture_default_str()
         ->check(CLI::Range(1, 1024));
-    app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
-        ->capture_default_str();
-    CLI11_PARSE(app, argc, argv);
+    app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, critical or off")
+        ->capture_default_str()
+        ->check(chatbus::log_level_check());
+}
 
-    if (!chatbus::setup_logging(log_level, "broker")) {
-        std::fprintf(stderr, "chatbus-broker: unknown log level '%s'\n", log_level.c_str());
-        return 2;
-    }
+// SIGHUP: parse the same command line again (so the config file is re-read and flags still win over it) and
+// apply what can change while running. A broken file changes nothing.
+void reload(int argc, char** argv) {
+    chatbus::systemd::notify_reloading();
+    Options fresh;
+    CLI::App app;
+    add_options(app, fresh);
+    std::string status;
     try {
-        chatbus::Broker broker(cfg);
+        app.parse(argc, argv);
+        chatbus::set_log_level(fresh.log_level);
+        status = "configuration reloaded: log-level " + fresh.log_level + " (other options apply on restart)";
+        spdlog::info("{}", status);
+    } catch (const CLI::ParseError& e) {
+        status = std::string("configuration not reloaded, keeping the running one: ") + e.what();
+        spdlog::error("{}", status);
+    }
+    // `systemctl status` shows the outcome even when the log level hides it.
+    chatbus::systemd::notify_ready(status);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Before any thread exists, so ZeroMQ's threads never take SIGTERM/SIGHUP; SignalWatcher takes them.
+    chatbus::SignalWatcher::block_signals();
+
+    Options opt;
+    CLI::App app{"chatbus-broker: nickname registry, request router and event relay"};
+    add_options(app, opt);
+    CLI11_PARSE(app, argc, argv);
+    if (opt.check_config) {
+        std::printf("chatbus-broker: configuration is valid\n");
+        return 0;
+    }
+
+    chatbus::setup_logging(opt.log_level, "broker");
+    try {
+        chatbus::Broker broker(opt.cfg);
         broker.bind();
-        g_broker = &broker;
-        std::signal(SIGINT, on_signal);
-        std::signal(SIGTERM, on_signal);
+        chatbus::SignalWatcher signals(
+            [&broker] {
+                chatbus::systemd::notify_stopping();
+                broker.stop();
+            },
+            [argc, argv] { reload(argc, argv); });
+        const auto& ep = broker.endpoints();
+        chatbus::systemd::notify_ready("clients " + ep.client + ", workers " + ep.worker + ", events " +
+                                       ep.events);
         broker.run();
-        g_broker = nullptr;
     } catch (const std::exception& e) {
         spdlog::critical("cannot start: {}", e.what());
         return 1;

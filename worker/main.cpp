@@ -1,30 +1,34 @@
-// chatbus-worker: parse options, run the Worker until SIGINT/SIGTERM. All behaviour lives in worker.cpp.
-#include <csignal>
+// chatbus-worker: parse options (flags and/or --config FILE), tell systemd it is ready, run the Worker until
+// SIGINT/SIGTERM. SIGHUP re-reads the options and applies log-level. All behaviour lives in worker.cpp.
+#include <cstdio>
+#include <string>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "cli_checks.hpp"
 #include "logging.hpp"
+#include "signal_watcher.hpp"
+#include "systemd_notify.hpp"
 #include "worker.hpp"
 
 namespace {
 
-// The handler may only touch lock-free atomics; Worker::stop() is exactly one such store.
-chatbus::Worker* g_worker = nullptr;
-
-extern "C" void on_signal(int) {
-    if (g_worker) {
-        g_worker->stop();
-    }
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
+struct Options {
     chatbus::WorkerConfig cfg;
-    CLI::App app{"chatbus worker: serves the rooms the broker routes to it"};
+    bool check_config = false;
+};
+
+// deploy/worker.conf lists every option added here, commented out at its default.
+void add_options(CLI::App& app, Options& o) {
+    chatbus::WorkerConfig& cfg = o.cfg;
     app.set_config("--config", "", "INI or TOML file; every option can be a key in it");
-    app.add_option("--broker", cfg.broker, "broker worker endpoint")->capture_default_str();
+    app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key is an error, not ignored
+    app.add_flag("--check-config", o.check_config,
+                 "check the options and the config file, then exit (0: valid)");
+    app.add_option("--broker", cfg.broker, "broker worker endpoint")
+        ->capture_default_str()
+        ->check(chatbus::endpoint_check());
     app.add_option("--id", cfg.id, "unique worker id (default HOSTNAME-PID)");
     app.add_option("--history", cfg.history, "events kept per room")->capture_default_str();
     app.add_option("--max-batch", cfg.max_batch, "texts per SEND until the broker's WELCOME sets its own")
@@ -32,21 +36,62 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     app.add_option("--log-level", cfg.log_level, "trace, debug, info, warn, error, critical, off")
         ->capture_default_str()
-        ->check(
-            [](const std::string& l) { return chatbus::valid_log_level(l) ? "" : "unknown log level " + l; });
-    CLI11_PARSE(app, argc, argv);
+        ->check(chatbus::log_level_check());
+}
 
-    chatbus::setup_logging(cfg.log_level, "worker");
-    chatbus::Worker worker(cfg);
-    g_worker = &worker;
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
+// SIGHUP: parse the same command line again (so the config file is re-read and flags still win over it) and
+// apply what can change while running. A broken file changes nothing.
+void reload(int argc, char** argv) {
+    chatbus::systemd::notify_reloading();
+    Options fresh;
+    CLI::App app;
+    add_options(app, fresh);
+    std::string status;
     try {
+        app.parse(argc, argv);
+        chatbus::set_log_level(fresh.cfg.log_level);
+        status =
+            "configuration reloaded: log-level " + fresh.cfg.log_level + " (other options apply on restart)";
+        spdlog::info("{}", status);
+    } catch (const CLI::ParseError& e) {
+        status = std::string("configuration not reloaded, keeping the running one: ") + e.what();
+        spdlog::error("{}", status);
+    }
+    // `systemctl status` shows the outcome even when the log level hides it.
+    chatbus::systemd::notify_ready(status);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Before any thread exists, so ZeroMQ's threads never take SIGTERM/SIGHUP; SignalWatcher takes them.
+    chatbus::SignalWatcher::block_signals();
+
+    Options opt;
+    CLI::App app{"chatbus worker: serves the rooms the broker routes to it"};
+    add_options(app, opt);
+    CLI11_PARSE(app, argc, argv);
+    if (opt.check_config) {
+        std::printf("chatbus-worker: configuration is valid\n");
+        return 0;
+    }
+
+    chatbus::setup_logging(opt.cfg.log_level, "worker");
+    try {
+        chatbus::Worker worker(opt.cfg);
+        chatbus::SignalWatcher signals(
+            [&worker] {
+                chatbus::systemd::notify_stopping();
+                worker.stop();
+            },
+            [argc, argv] { reload(argc, argv); });
+        // The worker connects (it never binds), so it is ready as soon as its loop starts; it keeps retrying
+        // until the broker answers.
+        chatbus::systemd::notify_ready("worker " + worker.id() + " connecting to " + opt.cfg.broker);
         worker.run();
     } catch (const std::exception& e) {
         spdlog::critical("cannot start: {}", e.what());
         return 1;
     }
-    g_worker = nullptr;
     return 0;
 }

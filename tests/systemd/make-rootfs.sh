@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds (once) a Debian 12 minbase root file system that can boot systemd under systemd-nspawn and run the
+# chatbus .deb: systemd, dbus and chatbus's runtime libraries. Cached as a tarball; prints its path.
+# Usage: make-rootfs.sh            (cache: ${XDG_CACHE_HOME:-~/.cache}/chatbus-systemd/rootfs-v2.tar)
+set -euo pipefail
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/chatbus-systemd
+tarball=$cache/rootfs-v2.tar
+packages=systemd,systemd-sysv,dbus,procps,libzmq5,libspdlog1.10,libfmt9,libsodium23,libsystemd0
+mirror=${CHATBUS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+if [ ! -s "$tarball" ]; then
+  mkdir -p "$cache"
+  tmp=$(mktemp -d "$cache/build.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  echo "make-rootfs: debootstrap bookworm into $tmp (about a minute, once)" >&2
+  debootstrap --variant=minbase --include="$packages" bookworm "$tmp/root" "$mirror" >"$tmp/debootstrap.log" 2>&1 || {
+    tail -20 "$tmp/debootstrap.log" >&2
+    exit 1
+  }
+  # smaller and quicker to boot: no apt lists, no docs, no man pages
+  rm -rf "$tmp/root/var/lib/apt/lists/"* "$tmp/root/var/cache/apt/"*.bin "$tmp/root/usr/share/doc/"* \
+    "$tmp/root/usr/share/man/"* "$tmp/root/usr/share/locale/"*
+  tar -C "$tmp/root" -cf "$tmp/rootfs.tar" .
+  mv "$tmp/rootfs.tar" "$tarball"
+fi
+echo "$tarball"
