@@ -1,0 +1,44 @@
+#include "cluster.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "broker.hpp"
+#include "worker.hpp"
+
+namespace bench {
+
+Cluster::Cluster(const Options& o) {
+    if (!o.broker.empty()) {
+        client_ = o.broker;
+        return;
+    }
+    chatbus::BrokerConfig bc;
+    bc.client = "tcp://127.0.0.1:*";
+    bc.worker = "tcp://127.0.0.1:*";
+    bc.events = "tcp://127.0.0.1:*";
+    broker_ = std::make_unique<chatbus::Broker>(bc);
+    broker_->bind();
+    client_ = broker_->endpoints().client;
+    threads_.emplace_back([b = broker_.get()] { b->run(); });
+    for (int i = 0; i < o.workers; ++i) {
+        chatbus::WorkerConfig wc;
+        wc.broker = broker_->endpoints().worker;
+        wc.id = "bench-w" + std::to_string(i);
+        wc.log_level = "warn";
+        workers_.push_back(std::make_unique<chatbus::Worker>(wc));
+        threads_.emplace_back([w = workers_.back().get()] { w->run(); });
+    }
+    spdlog::debug("in-process broker at {}", client_);
+}
+
+Cluster::~Cluster() {
+    // Twice: the second stop() makes run() return without waiting for the broker's goodbye.
+    for (auto& w : workers_) {
+        w->stop();
+        w->stop();
+    }
+    if (broker_) broker_->stop();
+    for (auto& t : threads_) t.join();
+}
+
+}  // namespace bench

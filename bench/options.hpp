@@ -1,0 +1,35 @@
+#pragma once
+#include <string>
+
+#include "report.hpp"
+
+namespace bench {
+
+struct Options {
+    bool quick = false;  // tiny counts: correctness, not numbers
+    int runs = 1;
+    std::string broker;  // connect to this client endpoint instead of starting a broker in-process
+    int workers = 2;     // in-process workers (the default deployment runs two)
+    std::string system = "both";
+    int only_subs = 0;  // fanout: just this N (0: all), for profiling one case
+    std::size_t only_size =
+        0;  // fanout: just this size (0: all)  // chatbus | zmq-raw | both: one side alone, for profiling
+
+    bool chatbus() const { return system != "zmq-raw"; }
+    bool raw() const { return system != "chatbus"; }
+};
+
+// One file each; every one runs its chatbus measurements and the raw-libzmq baseline, and adds both.
+void run_fanout(const Options& o, Report& rep);
+void run_latency(const Options& o, Report& rep);
+void run_rr(const Options& o, Report& rep);
+void run_dm(const Options& o, Report& rep);
+void run_scale(const Options& o, Report& rep);
+void run_cli(const Options& o, Report& rep);
+
+// Hidden modes of this executable, started by the workloads as separate processes.
+int scale_child_main(const std::string& plan_file);
+int raw_scale_server_main(const std::string& client_ep, const std::string& events_ep);
+int raw_cli_client_main(const std::string& endpoint);
+
+}  // namespace bench

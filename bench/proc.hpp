@@ -1,0 +1,36 @@
+#pragma once
+// Child processes (the real binaries, or this one in a hidden mode), /proc readings, free ports.
+#include <sys/types.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+// The directory binaries are taken from: $CHATBUS_BIN_DIR, else the one this executable is in.
+std::string bin_dir();
+std::string self_exe();
+
+struct Child {
+    pid_t pid = -1;
+    FILE* out = nullptr;  // the child's stdout when captured
+};
+// stdout of the child is captured when capture_out; otherwise inherited. Extra env entries are "K=V".
+Child spawn(const std::vector<std::string>& argv, bool capture_out = false,
+            const std::vector<std::string>& extra_env = {});
+// Waits up to timeout_ms; on timeout kills it. Returns the exit status (or -1 when killed / abnormal).
+int wait_child(Child& c, int timeout_ms);
+// SIGTERM, then SIGKILL after grace_ms.
+void stop_child(Child& c, int grace_ms = 3000);
+// Reads a line of the child's stdout (without the newline); false on EOF.
+bool read_line(Child& c, std::string& line);
+
+// VmRSS of a process in KiB (0 when unreadable).
+long rss_kib(pid_t pid);
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int free_port();
+// Raises the soft fd limit to the hard one; returns the new soft limit.
+long raise_fd_limit();
+
+}  // namespace bench

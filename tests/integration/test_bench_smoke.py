@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""chatbus-bench --quick: every workload prints BENCH lines for chatbus and for the raw-libzmq baseline, with
+every documented key, and nothing is lost. Tiny counts: this checks the benchmark's correctness, not speed
+(docs/benchmarks.md)."""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+KEYS = ("system workload subs size inflight offered sent delivered lost wall_s rate unit "
+        "p50_us p99_us p999_us max_us").split()
+WORKLOADS = ("fanout", "latency", "rr", "dm", "scale", "cli")
+SYSTEMS = ("chatbus", "zmq-raw")
+BUDGET_S = 60  # a quick run takes ~5-10 s; a loaded machine gets slack before this counts as a hang
+
+
+def parse(line):
+    fields = {}
+    for token in line.split()[1:]:
+        key, sep, value = token.partition("=")
+        if not sep:
+            raise AssertionError("token without '=' in %r" % line)
+        fields[key] = value
+    return fields
+
+
+def main():
+    bin_dir = os.environ.get("CHATBUS_BIN_DIR")
+    if not bin_dir:
+        sys.exit("CHATBUS_BIN_DIR is not set (ctest sets it)")
+    exe = os.path.join(bin_dir, "chatbus-bench")
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        md = os.path.join(tmp, "bench.md")
+        started = time.monotonic()
+        try:
+            proc = subprocess.run([exe, "--quick", "--markdown", md], capture_output=True, text=True,
+                                  timeout=BUDGET_S)
+        except subprocess.TimeoutExpired:
+            sys.exit("FAIL: chatbus-bench --quick did not finish within %d s" % BUDGET_S)
+        took = time.monotonic() - started
+        lines = [l for l in proc.stdout.splitlines() if l.startswith("BENCH ")]
+        if proc.returncode != 0:
+            failures.append("exit status %d; stderr:\n%s" % (proc.returncode, proc.stderr[-4000:]))
+        seen = set()
+        for line in lines:
+            f = parse(line)
+            missing = [k for k in KEYS if k not in f]
+            if missing:
+                failures.append("missing %s in %r" % (missing, line))
+                continue
+            seen.add((f["workload"], f["system"]))
+            if f["lost"] != "0":
+                failures.append("lost=%s in %r" % (f["lost"], line))
+            if int(f["sent"]) <= 0 or int(f["delivered"]) <= 0:
+                failures.append("nothing sent or delivered in %r" % line)
+            for k in ("wall_s", "rate", "p50_us", "p99_us", "p999_us", "max_us"):
+                float(f[k])  # a number, or this raises
+        for w in WORKLOADS:
+            for s in SYSTEMS:
+                if (w, s) not in seen:
+                    failures.append("no BENCH line for workload=%s system=%s" % (w, s))
+        if not os.path.exists(md) or "| fanout |" not in open(md).read():
+            failures.append("--markdown wrote no table")
+    if failures:
+        print("\n".join("FAIL: " + f for f in failures))
+        print("stdout was:\n" + proc.stdout)
+        sys.exit(1)
+    print("ok: %d BENCH lines, every workload for both systems, nothing lost (%.1f s)" % (len(lines), took))
+
+
+if __name__ == "__main__":
+    main()
