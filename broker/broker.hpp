@@ -79,8 +79,9 @@ class Broker {
     void on_worker_disconnect(WorkerState& w);
     void apply_event(const std::string& room, zmq::message_t& frame,
                      std::vector<std::pair<std::string, Membership>>& notices);
-    void worker_gone(const std::string& routing_id);
-    void finish_drain_if_idle(const std::string& routing_id);
+    // By value: callers pass ids that live inside the worker entry this removes.
+    void worker_gone(std::string routing_id);
+    void finish_drain_if_idle(std::string routing_id);
     void send_to_worker(const std::string& routing_id, std::string_view frame);
     void check_workers(std::int64_t now);
 

@@ -93,7 +93,7 @@ void Broker::end_recovery(std::int64_t now) {
     for (std::uint64_t bid : parked) dispatch(bid);
 }
 
-void Broker::worker_gone(const std::string& routing_id) {
+void Broker::worker_gone(std::string routing_id) {
     std::vector<std::uint64_t> in_flight = pending_.at_worker(routing_id);
     std::sort(in_flight.begin(), in_flight.end());  // retried in the order they were accepted
     workers_.remove(routing_id);

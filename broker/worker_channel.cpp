@@ -171,7 +171,7 @@ void Broker::on_worker_disconnect(WorkerState& w) {
     finish_drain_if_idle(w.routing_id);
 }
 
-void Broker::finish_drain_if_idle(const std::string& routing_id) {
+void Broker::finish_drain_if_idle(std::string routing_id) {
     if (!pending_.at_worker(routing_id).empty()) return;
     send_to_worker(routing_id, encode(WDisconnect{"drained"}));
     if (const WorkerState* w = workers_.find(routing_id)) spdlog::info("worker {} drained and gone", w->id);
