@@ -1,5 +1,6 @@
 #include "room_mirror.hpp"
 
+#include "codec.hpp"
 #include "names.hpp"
 
 namespace chatbus {
@@ -9,15 +10,22 @@ RoomState* RoomMirror::find(const std::string& room) {
     return it == rooms_.end() ? nullptr : &it->second;
 }
 
-std::optional<MembershipChange> RoomMirror::apply(const Event& e, bool& seq_break) {
-    RoomState& r = rooms_[e.room];
+std::optional<MembershipChange> RoomMirror::apply(const EventView& e, std::string_view frame, bool& seq_break) {
+    RoomState& r = rooms_[std::string(e.room)];
     seq_break = e.seq != r.seq + 1;
     r.seq = e.seq;
-    r.history.push_back(e);
-    while (r.history.size() > history_limit_) r.history.pop_front();
+    if (r.history.size() >= history_limit_) {
+        // Reuse the oldest string's buffer: no allocation once the ring is full.
+        std::string oldest = std::move(r.history.front());
+        r.history.pop_front();
+        oldest.assign(frame);
+        r.history.push_back(std::move(oldest));
+    } else {
+        r.history.emplace_back(frame);
+    }
     if (e.kind == "join") {
         std::string key = fold_name(e.nick);
-        r.members[key] = e.nick;
+        r.members[key] = std::string(e.nick);
         return MembershipChange{std::move(key), true};
     }
     if (e.kind == "leave") {
@@ -34,7 +42,11 @@ WState RoomMirror::state_of(const std::string& room) const {
     if (it == rooms_.end()) return s;
     s.seq = it->second.seq;
     for (const auto& [key, nick] : it->second.members) s.members.push_back(nick);
-    s.history.assign(it->second.history.begin(), it->second.history.end());
+    for (const auto& frame : it->second.history) {
+        Event e;
+        Decoded d;
+        if (decode_topic_frame(frame, d) == Status::ok && body_as(d, e) == Status::ok) s.history.push_back(std::move(e));
+    }
     return s;
 }
 
@@ -44,7 +56,8 @@ bool RoomMirror::adopt(const WState& s, const std::string& holder) {
     r.seq = s.seq;
     r.members.clear();
     for (const auto& nick : s.members) r.members[fold_name(nick)] = nick;
-    r.history.assign(s.history.begin(), s.history.end());
+    r.history.clear();
+    for (const auto& e : s.history) r.history.push_back(encode_with_topic(room_topic(s.room), e));
     while (r.history.size() > history_limit_) r.history.pop_front();
     r.holder = holder;
     return true;

@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -14,10 +15,17 @@
 
 namespace chatbus {
 
+// The parts of an event the broker needs, read without decoding the whole body.
+struct EventView {
+    std::string_view room, kind, nick;
+    std::uint64_t seq = 0;
+};
+
 struct RoomState {
     std::uint64_t seq = 0;
     std::map<std::string, std::string> members;  // folded nick -> spelling
-    std::deque<Event> history;
+    // Events as published (topic + EVENT frame): copied as bytes on the hot path, decoded only for a handover.
+    std::deque<std::string> history;
     std::string holder;  // routing id of the worker holding the room; empty: none
     std::size_t inflight = 0;            // requests at the holder not yet answered
     std::deque<std::uint64_t> waiting;   // bids parked until the room can move
@@ -38,7 +46,7 @@ class RoomMirror {
     void erase(const std::string& room) { rooms_.erase(room); }
     // Appends an event; returns a membership change for join/leave. Sequence breaks are reported in
     // `seq_break` (they mean a worker and the broker disagree; the event still wins).
-    std::optional<MembershipChange> apply(const Event& e, bool& seq_break);
+    std::optional<MembershipChange> apply(const EventView& e, std::string_view frame, bool& seq_break);
     WState state_of(const std::string& room) const;
     // Takes a worker's copy when it is newer than ours; returns false (keeping ours) otherwise.
     bool adopt(const WState& s, const std::string& holder);

@@ -116,18 +116,27 @@ void Broker::on_worker_reply(WorkerState& w, std::vector<zmq::message_t>& parts)
 void Broker::apply_event(const std::string& room, zmq::message_t& frame,
                          std::vector<std::pair<std::string, Membership>>& notices) {
     Decoded d;
-    Event e;
+    std::string_view bytes = view(frame);
     // A request touches one room: an event about another, or under another topic, is not accepted.
-    if (decode_topic_frame(view(frame), d) != Status::ok || body_as(d, e) != Status::ok || e.room != room ||
-        !view(frame).starts_with(room_topic(room))) {
+    if (!bytes.starts_with(room_topic(room)) || decode_topic_frame(bytes, d) != Status::ok ||
+        d.type != MsgType::event) {
         ++dropped_["malformed"];
         return;
     }
+    auto e_room = field_str(d, "room");
+    auto kind = field_str(d, "kind");
+    auto nick = field_str(d, "nick");
+    auto seq = field_u64(d, "seq");
+    if (!e_room || *e_room != room || !kind || !nick || !seq) {
+        ++dropped_["malformed"];
+        return;
+    }
+    EventView e{*e_room, *kind, *nick, *seq};
     bool seq_break = false;
-    auto change = rooms_.apply(e, seq_break);
+    auto change = rooms_.apply(e, bytes, seq_break);
     if (seq_break) {
         ++dropped_["seq_break"];
-        spdlog::warn("room {}: event #{} does not follow the broker's copy", e.room, e.seq);
+        spdlog::warn("room {}: event #{} does not follow the broker's copy", room, e.seq);
     }
     // The worker built the frame exactly as subscribers get it: pass it on without copying.
     xpub_.send(frame, zmq::send_flags::dontwait);
@@ -135,11 +144,11 @@ void Broker::apply_event(const std::string& room, zmq::message_t& frame,
     NickEntry* n = registry_.find(change->folded_nick);
     if (!n) return;
     if (change->joined) {
-        n->rooms.insert(e.room);
+        n->rooms.insert(room);
     } else {
-        n->rooms.erase(e.room);
+        n->rooms.erase(room);
     }
-    if (n->listener) notices.emplace_back(*n->listener, Membership{n->display, e.room, change->joined, e.seq});
+    if (n->listener) notices.emplace_back(*n->listener, Membership{n->display, room, change->joined, e.seq});
 }
 
 void Broker::on_worker_state(WorkerState& w, const WState& s) {

@@ -65,15 +65,22 @@ const msgpack::object* find_field(const Decoded& d, std::string_view key) noexce
 
 }  // namespace
 
-std::uint64_t peek_rid(const Decoded& d) noexcept {
-    const auto* v = find_field(d, "rid");
-    return v && v->type == msgpack::type::POSITIVE_INTEGER ? v->via.u64 : 0;
-}
+std::uint64_t peek_rid(const Decoded& d) noexcept { return field_u64(d, "rid").value_or(0); }
 
 std::string peek_string(const Decoded& d, std::string_view key) noexcept {
+    return std::string(field_str(d, key).value_or(std::string_view{}));
+}
+
+std::optional<std::string_view> field_str(const Decoded& d, std::string_view key) noexcept {
     const auto* v = find_field(d, key);
-    if (!v || v->type != msgpack::type::STR) return {};
-    return std::string(v->via.str.ptr, v->via.str.size);
+    if (!v || v->type != msgpack::type::STR) return std::nullopt;
+    return std::string_view(v->via.str.ptr, v->via.str.size);
+}
+
+std::optional<std::uint64_t> field_u64(const Decoded& d, std::string_view key) noexcept {
+    const auto* v = find_field(d, key);
+    if (!v || v->type != msgpack::type::POSITIVE_INTEGER) return std::nullopt;
+    return v->via.u64;
 }
 
 }  // namespace chatbus

@@ -2,6 +2,7 @@
 // Frame codec: 4-byte header ('C' 'B' version type) + one msgpack map. Decoding never throws: every failure
 // on network bytes becomes a Status the caller can answer with.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -83,6 +84,10 @@ Status body_as(const Decoded& d, T& out) noexcept {
 std::uint64_t peek_rid(const Decoded& d) noexcept;
 // Best effort: a string field of a decoded body, or empty.
 std::string peek_string(const Decoded& d, std::string_view key) noexcept;
+// The fields of a decoded body, without copying: views into the Decoded's zone, valid while it lives.
+// Missing or mistyped fields give nullopt.
+std::optional<std::string_view> field_str(const Decoded& d, std::string_view key) noexcept;
+std::optional<std::uint64_t> field_u64(const Decoded& d, std::string_view key) noexcept;
 
 // Decodes and converts in one step (for replies and notifications a client expects).
 template <class T>

@@ -6,6 +6,7 @@
 #include "inbox.hpp"
 #include "nick_registry.hpp"
 #include "pending_requests.hpp"
+#include "codec.hpp"
 #include "room_mirror.hpp"
 #include "worker_pool.hpp"
 
@@ -120,18 +121,25 @@ TEST_CASE("pending requests: overdue ones are those not yet answered, and each i
     CHECK(p.size() == 2);
 }
 
+namespace {
+// Applies an event as the broker does: its frame as published, and the fields read from it.
+std::optional<MembershipChange> apply(RoomMirror& m, const Event& e, bool& brk) {
+    return m.apply(EventView{e.room, e.kind, e.nick, e.seq}, encode_with_topic(room_topic(e.room), e), brk);
+}
+}  // namespace
+
 TEST_CASE("the room mirror follows events, hands out its state and adopts only newer copies") {
     RoomMirror m(3);
     bool brk = false;
-    CHECK(m.apply(Event{"lobby", 1, "join", "Alice"}, brk)->joined);
+    CHECK(apply(m, Event{"lobby", 1, "join", "Alice"}, brk)->joined);
     CHECK_FALSE(brk);
-    CHECK_FALSE(m.apply(Event{"lobby", 2, "message", "Alice", "hi"}, brk).has_value());
-    m.apply(Event{"lobby", 3, "join", "bob"}, brk);
-    auto left = m.apply(Event{"lobby", 4, "leave", "bob"}, brk);
+    CHECK_FALSE(apply(m, Event{"lobby", 2, "message", "Alice", "hi"}, brk).has_value());
+    apply(m, Event{"lobby", 3, "join", "bob"}, brk);
+    auto left = apply(m, Event{"lobby", 4, "leave", "bob"}, brk);
     REQUIRE(left.has_value());
     CHECK(left->folded_nick == "bob");
     CHECK_FALSE(left->joined);
-    m.apply(Event{"lobby", 6, "message", "Alice", "skipped 5"}, brk);
+    apply(m, Event{"lobby", 6, "message", "Alice", "skipped 5"}, brk);
     CHECK(brk);  // reported, and the event still wins
 
     WState s = m.state_of("lobby");
