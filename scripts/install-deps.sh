@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libcli11-dev libspdlog-dev doctest-dev libsodium-dev
-  python3 python3-zmq python3-msgpack
+  python3 python3-zmq python3-msgpack iproute2
   libsystemd-dev
   debootstrap systemd-container file
 )
