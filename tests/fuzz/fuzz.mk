@@ -1,0 +1,43 @@
+# Builds the libFuzzer targets with clang (driven by run.sh; not part of the CMake build, which may use gcc).
+# Every project source but the two main.cpp files goes into one sanitized archive; objects track their headers.
+ROOT ?= $(abspath ../..)
+OUT ?= $(ROOT)/build-fuzz
+CXX ?= clang++-14
+
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+DEFS := -DMSGPACK_NO_BOOST -DMSGPACK_DEFAULT_API_VERSION=3 -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL \
+        -DSPDLOG_SHARED_LIB -DFMT_SHARED
+INCS := -I$(ROOT)/common -I$(ROOT)/worker -I$(ROOT)/broker -I$(ROOT)/tests/unit -I$(ROOT)/tests/fuzz
+CXXFLAGS := -std=c++20 -O1 -g -fno-omit-frame-pointer $(SAN) -fsanitize=fuzzer-no-link $(DEFS) $(INCS) -MMD -MP
+LIBS := -lzmq -lsodium -lspdlog -lfmt -lpthread
+
+SRCS := $(wildcard $(ROOT)/common/*.cpp) \
+        $(filter-out %/main.cpp,$(wildcard $(ROOT)/worker/*.cpp $(ROOT)/broker/*.cpp))
+OBJS := $(patsubst $(ROOT)/%.cpp,$(OUT)/obj/%.o,$(SRCS))
+TARGETS := codec worker broker
+HARNESS_OBJS := $(patsubst %,$(OUT)/obj/tests/fuzz/fuzz_%.o,$(TARGETS)) $(OUT)/obj/tests/fuzz/gen_seeds.o
+LIB := $(OUT)/libchatbus_fuzz.a
+
+all: $(patsubst %,$(OUT)/fuzz_%,$(TARGETS)) $(OUT)/gen_seeds
+
+$(OUT)/obj/%.o: $(ROOT)/%.cpp
+	@mkdir -p $(@D)
+	@echo "  CXX $*.cpp"
+	@$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(LIB): $(OBJS)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(OUT)/fuzz_%: $(OUT)/obj/tests/fuzz/fuzz_%.o $(LIB)
+	@echo "  LINK $(@F)"
+	@$(CXX) $(SAN) -fsanitize=fuzzer $< $(LIB) $(LIBS) -o $@
+
+$(OUT)/gen_seeds: $(OUT)/obj/tests/fuzz/gen_seeds.o $(LIB)
+	@echo "  LINK $(@F)"
+	@$(CXX) $(SAN) $< $(LIB) $(LIBS) -o $@
+
+-include $(OBJS:.o=.d) $(HARNESS_OBJS:.o=.d)
+
+.PHONY: all
+.SECONDARY:
