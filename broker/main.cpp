@@ -68,27 +68,6 @@ void add_options(CLI::App& app, Options& o) {
         ->check(chatbus::log_level_check());
 }
 
-// SIGHUP: parse the same command line again (so the config file is re-read and flags still win over it) and
-// apply what can change while running. A broken file changes nothing.
-void reload(int argc, char** argv) {
-    chatbus::systemd::notify_reloading();
-    Options fresh;
-    CLI::App app;
-    add_options(app, fresh);
-    std::string status;
-    try {
-        app.parse(argc, argv);
-        chatbus::set_log_level(fresh.log_level);
-        status = "configuration reloaded: log-level " + fresh.log_level + " (other options apply on restart)";
-        spdlog::info("{}", status);
-    } catch (const CLI::ParseError& e) {
-        status = std::string("configuration not reloaded, keeping the running one: ") + e.what();
-        spdlog::error("{}", status);
-    }
-    // `systemctl status` shows the outcome even when the log level hides it.
-    chatbus::systemd::notify_ready(status);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -113,7 +92,11 @@ int main(int argc, char** argv) {
                 chatbus::systemd::notify_stopping();
                 broker.stop();
             },
-            [argc, argv] { reload(argc, argv); });
+            [argc, argv] {
+                chatbus::reload_options<Options>(
+                    argc, argv, add_options,
+                    [](const Options& o) -> const std::string& { return o.log_level; });
+            });
         const auto& ep = broker.endpoints();
         chatbus::systemd::notify_ready("clients " + ep.client + ", workers " + ep.worker + ", events " +
                                        ep.events);

@@ -5,7 +5,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include "logging.hpp"
+#include "systemd_notify.hpp"
 
 namespace chatbus {
 
@@ -36,6 +39,29 @@ inline CLI::Validator log_level_check() {
                        : "unknown log level " + l + " (trace, debug, info, warn, error, critical, off)";
         },
         "LEVEL");
+}
+
+// SIGHUP: parse the same command line again (so the config file is re-read and flags still win over it) and
+// apply what can change while running, the log level. A broken file changes nothing.
+template <class Options, class AddOptions, class LevelOf>
+void reload_options(int argc, char** argv, AddOptions add_options, LevelOf level_of) {
+    systemd::notify_reloading();
+    Options fresh;
+    CLI::App app;
+    add_options(app, fresh);
+    std::string status;
+    try {
+        app.parse(argc, argv);
+        const std::string& level = level_of(fresh);
+        set_log_level(level);
+        status = "configuration reloaded: log-level " + level + " (other options apply on restart)";
+        spdlog::info("{}", status);
+    } catch (const CLI::ParseError& e) {
+        status = std::string("configuration not reloaded, keeping the running one: ") + e.what();
+        spdlog::error("{}", status);
+    }
+    // `systemctl status` shows the outcome even when the log level hides it.
+    systemd::notify_ready(status);
 }
 
 }  // namespace chatbus

@@ -39,28 +39,6 @@ void add_options(CLI::App& app, Options& o) {
         ->check(chatbus::log_level_check());
 }
 
-// SIGHUP: parse the same command line again (so the config file is re-read and flags still win over it) and
-// apply what can change while running. A broken file changes nothing.
-void reload(int argc, char** argv) {
-    chatbus::systemd::notify_reloading();
-    Options fresh;
-    CLI::App app;
-    add_options(app, fresh);
-    std::string status;
-    try {
-        app.parse(argc, argv);
-        chatbus::set_log_level(fresh.cfg.log_level);
-        status =
-            "configuration reloaded: log-level " + fresh.cfg.log_level + " (other options apply on restart)";
-        spdlog::info("{}", status);
-    } catch (const CLI::ParseError& e) {
-        status = std::string("configuration not reloaded, keeping the running one: ") + e.what();
-        spdlog::error("{}", status);
-    }
-    // `systemctl status` shows the outcome even when the log level hides it.
-    chatbus::systemd::notify_ready(status);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,7 +62,11 @@ int main(int argc, char** argv) {
                 chatbus::systemd::notify_stopping();
                 worker.stop();
             },
-            [argc, argv] { reload(argc, argv); });
+            [argc, argv] {
+                chatbus::reload_options<Options>(
+                    argc, argv, add_options,
+                    [](const Options& o) -> const std::string& { return o.cfg.log_level; });
+            });
         // The worker connects (it never binds), so it is ready as soon as its loop starts; it keeps retrying
         // until the broker answers.
         chatbus::systemd::notify_ready("worker " + worker.id() + " connecting to " + opt.cfg.broker);
