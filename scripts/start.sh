@@ -10,8 +10,11 @@ bin=$build/bin
 pids=()
 stop_all() {
   trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait "${pids[@]}" 2>/dev/null || true
+  # Workers first, so they drain while the broker can still take their rooms; then the broker.
+  for pid in "${pids[@]:1}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait "${pids[@]:1}" 2>/dev/null || true
+  kill -TERM "${pids[0]}" 2>/dev/null || true
+  wait "${pids[0]}" 2>/dev/null || true
 }
 trap stop_all INT TERM EXIT
 
