@@ -13,6 +13,7 @@
 #include "clock.hpp"
 #include "codec.hpp"
 #include "rendezvous.hpp"
+#include "running.hpp"
 #include "socket_util.hpp"
 #include "worker_messages.hpp"
 
@@ -20,18 +21,7 @@ using namespace chatbus;
 
 namespace {
 
-struct RunningBroker {
-    Broker broker;
-    std::thread thread;
-    explicit RunningBroker(BrokerConfig cfg) : broker(std::move(cfg)) {
-        broker.bind();
-        thread = std::thread([this] { broker.run(); });
-    }
-    ~RunningBroker() {
-        broker.stop();
-        thread.join();
-    }
-};
+using RunningBroker = Running<Broker>;
 
 BrokerConfig fast_config() {
     spdlog::set_level(spdlog::level::warn);
@@ -119,10 +109,13 @@ void answer_join(FakeWorker& w, std::uint64_t bid, const Join& j, std::uint64_t 
             encode_with_topic(room_topic(j.room), e)});
 }
 
-// Which of two worker ids owns the room.
-std::string owner_of(const std::string& a, const std::string& b, const std::string& room) {
-    std::vector<std::string> ids{a, b};
-    return ids[static_cast<std::size_t>(rendezvous_owner(ids, room))];
+// The first room named PREFIX0, PREFIX1, ... that w1 owns while w1 and w2 are live.
+std::string room_of_w1(const std::string& prefix) {
+    const std::vector<std::string> ids{"w1", "w2"};
+    for (int i = 0;; ++i) {
+        std::string room = prefix + std::to_string(i);
+        if (rendezvous_owner(ids, room) == 0) return room;
+    }
 }
 
 }  // namespace
@@ -130,18 +123,16 @@ std::string owner_of(const std::string& a, const std::string& b, const std::stri
 TEST_CASE("a dead worker's request is retried on the new owner, which gets the room's state first") {
     RunningBroker b(fast_config());
     zmq::context_t ctx;
-    FakeWorker w1(ctx, b.broker.endpoints().worker, "w1"), w2(ctx, b.broker.endpoints().worker, "w2");
+    FakeWorker w1(ctx, b.server.endpoints().worker, "w1"), w2(ctx, b.server.endpoints().worker, "w2");
     w1.join_cluster();
     w2.join_cluster();
-    RawClient c(b.broker.endpoints().client);
+    RawClient c(b.server.endpoints().client);
     status_until(c, 2);
     c.send(Register{1, "alice"});
     auto alice = c.recv<RegisterReply>();
 
-    // Find a room w1 owns while both live, so that w2 must take it over.
-    std::string room;
-    for (int i = 0; owner_of("w1", "w2", room = "r" + std::to_string(i)) != "w1"; ++i) {
-    }
+    // A room w1 owns while both live, so that w2 must take it over.
+    std::string room = room_of_w1("r");
     Join j1{2, "alice", alice.token, room};
     c.send(j1);
     std::vector<zmq::message_t> req;
@@ -175,7 +166,8 @@ TEST_CASE("a dead worker's request is retried on the new owner, which gets the r
     CHECK(resent.texts == std::vector<std::string>{"hello"});
     MESSAGE("failover after " << mono_ms() - killed << " ms (heartbeat 50 ms x 3)");
     Event e{room, 2, "message", "alice", "hello", 1};
-    w2.send({encode(WReply{wr.bid}), encode(SendReply{3, 0, {}, room, 2, 2}), encode_with_topic(room_topic(room), e)});
+    w2.send({encode(WReply{wr.bid}), encode(SendReply{3, 0, {}, room, 2, 2}),
+             encode_with_topic(room_topic(room), e)});
     auto sent = c.recv<SendReply>();
     CHECK(sent.status == 0);
     CHECK(sent.first_seq == 2);
@@ -190,16 +182,14 @@ TEST_CASE("a dead worker's request is retried on the new owner, which gets the r
 TEST_CASE("a draining worker finishes its requests, is told it may go, and its rooms move") {
     RunningBroker b(fast_config());
     zmq::context_t ctx;
-    FakeWorker w1(ctx, b.broker.endpoints().worker, "w1"), w2(ctx, b.broker.endpoints().worker, "w2");
+    FakeWorker w1(ctx, b.server.endpoints().worker, "w1"), w2(ctx, b.server.endpoints().worker, "w2");
     w1.join_cluster();
     w2.join_cluster();
-    RawClient c(b.broker.endpoints().client);
+    RawClient c(b.server.endpoints().client);
     status_until(c, 2);
     c.send(Register{1, "bob"});
     auto bob = c.recv<RegisterReply>();
-    std::string room;
-    for (int i = 0; owner_of("w1", "w2", room = "d" + std::to_string(i)) != "w1"; ++i) {
-    }
+    std::string room = room_of_w1("d");
     Join j{2, "bob", bob.token, room};
     c.send(j);
     std::vector<zmq::message_t> req;
@@ -236,16 +226,16 @@ TEST_CASE("after a restart the broker takes rooms back from workers and keeps re
     std::string client_ep, worker_ep;
     {
         RunningBroker b(cfg);
-        RawClient c(b.broker.endpoints().client);
+        RawClient c(b.server.endpoints().client);
         c.send(Register{1, "carol"});
         token = c.recv<RegisterReply>().token;
-        client_ep = b.broker.endpoints().client;
-        worker_ep = b.broker.endpoints().worker;
+        client_ep = b.server.endpoints().client;
+        worker_ep = b.server.endpoints().worker;
     }
     cfg.client = client_ep;
     cfg.worker = worker_ep;
     RunningBroker b(cfg);
-    RawClient c(b.broker.endpoints().client);
+    RawClient c(b.server.endpoints().client);
     c.send(Register{2, "Carol"});
     CHECK(c.recv<RegisterReply>().status == static_cast<std::uint64_t>(Status::nick_taken));
 

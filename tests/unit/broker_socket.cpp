@@ -5,6 +5,7 @@
 
 #include "broker.hpp"
 #include "codec.hpp"
+#include "running.hpp"
 #include "socket_util.hpp"
 
 using namespace chatbus;
@@ -20,18 +21,7 @@ BrokerConfig local_config() {
     return cfg;
 }
 
-struct RunningBroker {
-    Broker broker;
-    std::thread thread;
-    explicit RunningBroker(BrokerConfig cfg) : broker(std::move(cfg)) {
-        broker.bind();
-        thread = std::thread([this] { broker.run(); });
-    }
-    ~RunningBroker() {
-        broker.stop();
-        thread.join();
-    }
-};
+using RunningBroker = Running<Broker>;
 
 struct RawClient {
     zmq::context_t ctx;
@@ -67,19 +57,19 @@ std::string with_header(std::uint8_t version, std::uint8_t type, std::string_vie
 
 TEST_CASE("HELLO tells the events endpoint, the version and the limits") {
     RunningBroker b(local_config());
-    RawClient c(b.broker.endpoints().client);
+    RawClient c(b.server.endpoints().client);
     auto rep = c.ask<HelloReply>(Hello{7});
     CHECK(rep.rid == 7);
     CHECK(rep.status == 0);
     CHECK(rep.version == kProtocolVersion);
-    CHECK(rep.events == b.broker.endpoints().events);
+    CHECK(rep.events == b.server.endpoints().events);
     CHECK(rep.limits.inbox == 2);
     CHECK(rep.limits.heartbeat_ms == 5000);
 }
 
 TEST_CASE("bad frames get the documented error and the broker keeps serving") {
     RunningBroker b(local_config());
-    RawClient c(b.broker.endpoints().client);
+    RawClient c(b.server.endpoints().client);
     ErrorReply err;
 
     c.send_raw("garbage");
@@ -128,7 +118,7 @@ TEST_CASE("bad frames get the documented error and the broker keeps serving") {
 
 TEST_CASE("room requests without a live worker get no_worker at once") {
     RunningBroker b(local_config());
-    RawClient c(b.broker.endpoints().client);
+    RawClient c(b.server.endpoints().client);
     auto reg = c.ask<RegisterReply>(Register{1, "alice"});
     REQUIRE(reg.status == 0);
     auto join = c.ask<JoinReply>(Join{2, "alice", reg.token, "lobby"});
@@ -144,7 +134,7 @@ TEST_CASE("room requests without a live worker get no_worker at once") {
 
 TEST_CASE("DMs wait in a bounded inbox and reach the listener, which acknowledges them") {
     RunningBroker b(local_config());
-    RawClient alice(b.broker.endpoints().client), bob(b.broker.endpoints().client);
+    RawClient alice(b.server.endpoints().client), bob(b.server.endpoints().client);
     auto a = alice.ask<RegisterReply>(Register{1, "alice"});
     auto bb = bob.ask<RegisterReply>(Register{1, "Bob"});
     REQUIRE(a.status == 0);
@@ -189,7 +179,7 @@ TEST_CASE("a sync subscription is answered on its own topic") {
     zmq::context_t ctx;
     zmq::socket_t sub(ctx, zmq::socket_type::sub);
     sub.set(zmq::sockopt::linger, 0);
-    sub.connect(b.broker.endpoints().events);
+    sub.connect(b.server.endpoints().events);
     std::string topic = sync_topic("abc123");
     sub.set(zmq::sockopt::subscribe, topic);
     zmq::pollitem_t item{sub.handle(), 0, ZMQ_POLLIN, 0};

@@ -12,6 +12,7 @@
 #include "client.hpp"
 #include "clock.hpp"
 #include "codec.hpp"
+#include "running.hpp"
 #include "socket_util.hpp"
 #include "worker.hpp"
 
@@ -20,23 +21,8 @@ using chatbus::cli::Client;
 
 namespace {
 
-template <class Server>
-struct Running {
-    Server server;
-    std::thread thread;
-    template <class Cfg>
-    explicit Running(Cfg cfg) : server(std::move(cfg)) {
-        thread = std::thread([this] { server.run(); });
-    }
-    ~Running() {
-        server.stop();
-        thread.join();
-    }
-};
-
 struct Cluster {
-    std::unique_ptr<Broker> broker_obj;
-    std::thread broker_thread;
+    std::unique_ptr<Running<Broker>> broker;
     std::vector<std::unique_ptr<Running<Worker>>> workers;
     std::unique_ptr<Client> client;
 
@@ -45,19 +31,16 @@ struct Cluster {
         BrokerConfig cfg;
         cfg.client = cfg.worker = cfg.events = "tcp://127.0.0.1:*";
         cfg.heartbeat_ms = 100;
-        broker_obj = std::make_unique<Broker>(cfg);
-        broker_obj->bind();
-        broker_thread = std::thread([this] { broker_obj->run(); });
-        client = std::make_unique<Client>(broker_obj->endpoints().client, std::chrono::milliseconds(3000));
+        broker = std::make_unique<Running<Broker>>(cfg);
+        client = std::make_unique<Client>(broker->server.endpoints().client, std::chrono::milliseconds(3000));
     }
     ~Cluster() {
-        workers.clear();
-        broker_obj->stop();
-        broker_thread.join();
+        workers.clear();  // before the broker, so they drain while it still answers
+        broker.reset();
     }
     void add_worker(const std::string& id) {
         WorkerConfig cfg;
-        cfg.broker = broker_obj->endpoints().worker;
+        cfg.broker = broker->server.endpoints().worker;
         cfg.id = id;
         workers.push_back(std::make_unique<Running<Worker>>(cfg));
     }
