@@ -137,7 +137,10 @@ void Broker::handle_request(const std::string& client, Decoded& d, std::string_v
             return on(std::type_identity<Dm>{}, [&](const Dm& r) { on_dm(client, r); });
         case MsgType::rooms:
             return on(std::type_identity<Rooms>{}, [&](const Rooms& r) {
-                reply(client, RoomsReply{r.rid, 0, {}, rooms_.list()});
+                // Paged, so that every reply fits the 1,024-element decode limit (docs/protocol.md, ROOMS).
+                RoomsReply rep{r.rid};
+                rep.rooms = rooms_.list(r.after, kRoomsPerPage, rep.more);
+                reply(client, std::move(rep));
             });
         case MsgType::listen:
             return on(std::type_identity<Listen>{}, [&](const Listen& r) { on_listen(client, r); });

@@ -390,6 +390,25 @@ void Listener::counted() {
 
 Outcome Listener::history(const std::string& room, std::uint64_t since, std::uint64_t last,
                           HistoryReply& hr) {
+    Outcome o = history_page(room, since, last, hr);
+    // Later pages start after the last event so far; bounded by the room's kept history (a page holds at
+    // least one event), and by a broker that stops making progress.
+    for (int page = 1; page < 100000 && o.ok() && hr.more && !hr.events.empty() && !done_; ++page) {
+        const std::uint64_t after = hr.events.back().seq;
+        if (after <= since) break;
+        since = after;
+        HistoryReply next;
+        o = history_page(room, since, 0, next);
+        if (!o.ok()) break;
+        hr.events.insert(hr.events.end(), std::make_move_iterator(next.events.begin()),
+                         std::make_move_iterator(next.events.end()));
+        hr.more = next.more;
+    }
+    return o;
+}
+
+Outcome Listener::history_page(const std::string& room, std::uint64_t since, std::uint64_t last,
+                               HistoryReply& hr) {
     for (int attempt = 1;; ++attempt) {
         hr = HistoryReply{};
         Outcome o = client_.request(History{.room = room, .last = last, .since = since}, hr);

@@ -63,6 +63,8 @@ class Listener {
     // HISTORY, asked again (a heartbeat apart, a few times) while the broker answers no_worker or timeout,
     // as it does while a restarted broker waits for its workers to hand rooms back.
     Outcome history(const std::string& room, std::uint64_t since, std::uint64_t last, HistoryReply& hr);
+    // One page of it (HISTORY replies are paged: see docs/protocol.md).
+    Outcome history_page(const std::string& room, std::uint64_t since, std::uint64_t last, HistoryReply& hr);
     // Prints the room's kept events with last printed < seq <= upto; with note_missing, says which of them
     // could not be shown.
     FillResult fill(const std::string& room, std::uint64_t since, std::uint64_t upto, bool note_missing);
