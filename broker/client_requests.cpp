@@ -169,8 +169,13 @@ void Broker::on_hello(const std::string& client, const Hello& r) {
 
 void Broker::on_ping(const std::string& client, const Ping& r) {
     // A listener's PING is its heartbeat.
-    if (NickEntry* e = registry_.by_listener(client)) e->listener_seen_ms = mono_ms();
-    reply(client, PingReply{r.rid, 0, {}, boot_, registry_.by_listener(client) != nullptr});
+    NickEntry* e = registry_.by_listener(client);
+    if (e) {
+        e->listener_seen_ms = mono_ms();
+        // Only attached listeners (token holders) report what their events socket lost.
+        dropped_["slow_subscriber"] += r.missed;
+    }
+    reply(client, PingReply{r.rid, 0, {}, boot_, e != nullptr});
 }
 
 void Broker::on_register(const std::string& client, const Register& r) {

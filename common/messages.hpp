@@ -235,7 +235,9 @@ struct ListenReply {
 struct Ping {
     static constexpr MsgType kType = MsgType::ping;
     std::uint64_t rid = 0;
-    MSGPACK_DEFINE_MAP(rid)
+    // Room events this listener missed on the events socket since its last PING answered `listening`.
+    std::uint64_t missed = 0;
+    MSGPACK_DEFINE_MAP(rid, missed)
     bool operator==(const Ping&) const = default;
 };
 struct PingReply {

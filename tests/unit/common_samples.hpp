@@ -160,7 +160,7 @@ inline ListenReply sample() {
 }
 template <>
 inline Ping sample() {
-    return {.rid = 22};
+    return {.rid = 22, .missed = 7};
 }
 template <>
 inline PingReply sample() {
