@@ -23,6 +23,8 @@ Broker::Broker(BrokerConfig cfg)
         s->set(zmq::sockopt::sndhwm, cfg_.hwm);
         s->set(zmq::sockopt::rcvhwm, cfg_.hwm);
     }
+    // Bounds what one stalled subscriber costs; it loses events instead (and its listener reports them).
+    xpub_.set(zmq::sockopt::sndhwm, cfg_.events_hwm);
     // A send to a departed peer must fail, not vanish.
     client_.set(zmq::sockopt::router_mandatory, 1);
     worker_.set(zmq::sockopt::router_mandatory, 1);

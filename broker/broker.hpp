@@ -114,7 +114,7 @@ class Broker {
 
     std::uint64_t requests_ = 0, retried_ = 0, moved_ = 0;
     std::map<std::string, std::uint64_t> dropped_{
-        {"malformed", 0}, {"worker_timeout", 0}, {"unroutable", 0}, {"seq_break", 0}};
+        {"malformed", 0}, {"worker_timeout", 0}, {"unroutable", 0}, {"seq_break", 0}, {"slow_subscriber", 0}};
     std::vector<zmq::message_t> parts_;  // reused per message to avoid allocations
     std::string scratch_;                // reused encode buffer
 };

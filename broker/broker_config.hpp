@@ -21,6 +21,8 @@ struct BrokerConfig {
     std::size_t max_frame = 256 * 1024;
     std::size_t history = 1000;  // advertised to clients; each worker enforces its own
     int hwm = 100000;
+    // Events queued per subscriber at the XPUB; a subscriber further behind loses events (docs/security.md).
+    int events_hwm = 10000;
 };
 
 }  // namespace chatbus

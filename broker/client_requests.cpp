@@ -137,7 +137,10 @@ void Broker::handle_request(const std::string& client, Decoded& d, std::string_v
             return on(std::type_identity<Dm>{}, [&](const Dm& r) { on_dm(client, r); });
         case MsgType::rooms:
             return on(std::type_identity<Rooms>{}, [&](const Rooms& r) {
-                reply(client, RoomsReply{r.rid, 0, {}, rooms_.list()});
+                // Paged, so that every reply fits the 1,024-element decode limit (docs/protocol.md, ROOMS).
+                RoomsReply rep{r.rid};
+                rep.rooms = rooms_.list(r.after, kRoomsPerPage, rep.more);
+                reply(client, std::move(rep));
             });
         case MsgType::listen:
             return on(std::type_identity<Listen>{}, [&](const Listen& r) { on_listen(client, r); });
@@ -166,8 +169,13 @@ void Broker::on_hello(const std::string& client, const Hello& r) {
 
 void Broker::on_ping(const std::string& client, const Ping& r) {
     // A listener's PING is its heartbeat.
-    if (NickEntry* e = registry_.by_listener(client)) e->listener_seen_ms = mono_ms();
-    reply(client, PingReply{r.rid, 0, {}, boot_, registry_.by_listener(client) != nullptr});
+    NickEntry* e = registry_.by_listener(client);
+    if (e) {
+        e->listener_seen_ms = mono_ms();
+        // Only attached listeners (token holders) report what their events socket lost.
+        dropped_["slow_subscriber"] += r.missed;
+    }
+    reply(client, PingReply{r.rid, 0, {}, boot_, e != nullptr});
 }
 
 void Broker::on_register(const std::string& client, const Register& r) {

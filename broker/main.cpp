@@ -63,6 +63,10 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--max-batch", cfg.max_batch, "texts per SEND request")
         ->capture_default_str()
         ->check(CLI::Range(1, 1024));
+    app.add_option("--events-hwm", cfg.events_hwm,
+                   "events queued per subscriber before it loses some (memory: see docs/security.md)")
+        ->capture_default_str()
+        ->check(CLI::Range(100, 1000000));
     app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, critical or off")
         ->capture_default_str()
         ->check(chatbus::log_level_check());

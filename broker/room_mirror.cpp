@@ -63,10 +63,17 @@ bool RoomMirror::adopt(const WState& s, const std::string& holder) {
     return true;
 }
 
-std::vector<RoomInfo> RoomMirror::list() const {
+std::vector<RoomInfo> RoomMirror::list(std::string_view after, std::size_t max, bool& more) const {
     std::vector<RoomInfo> out;
-    for (const auto& [name, r] : rooms_) {
-        if (!r.members.empty()) out.push_back({name, r.members.size()});
+    more = false;
+    auto it = after.empty() ? rooms_.begin() : rooms_.upper_bound(std::string(after));
+    for (; it != rooms_.end(); ++it) {
+        if (it->second.members.empty()) continue;
+        if (out.size() == max) {
+            more = true;
+            break;
+        }
+        out.push_back({it->first, it->second.members.size()});
     }
     return out;
 }

@@ -50,7 +50,8 @@ class RoomMirror {
     WState state_of(const std::string& room) const;
     // Takes a worker's copy when it is newer than ours; returns false (keeping ours) otherwise.
     bool adopt(const WState& s, const std::string& holder);
-    std::vector<RoomInfo> list() const;  // rooms with members
+    // Rooms with members whose name sorts after `after`, at most `max` of them; `more` says others follow.
+    std::vector<RoomInfo> list(std::string_view after, std::size_t max, bool& more) const;
     std::size_t rooms_with_members() const;
     template <class F>
     void for_each(F&& f) {

@@ -20,7 +20,11 @@ void Broker::on_worker_message(std::vector<zmq::message_t>& parts) {
     }
     std::string routing_id(view(parts[0]));
     Decoded d;
-    if (decode(view(parts[1]), d) != Status::ok) {
+    // A W_STATE carries a whole room, whose members and history may exceed the network's array limit.
+    std::string_view first = view(parts[1]);
+    const bool state = first.size() > 3 && static_cast<std::uint8_t>(first[3]) ==
+                                               static_cast<std::uint8_t>(MsgType::w_state);
+    if ((state ? decode_sized(first, d) : decode(first, d)) != Status::ok) {
         ++dropped_["malformed"];
         return;
     }

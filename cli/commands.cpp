@@ -194,15 +194,23 @@ int cmd_who(const GlobalOptions& g, Output& out, const std::string& room) {
 
 int cmd_rooms(const GlobalOptions& g, Output& out) {
     Client client(g.broker, g.timeout);
-    RoomsReply r;
-    if (auto o = client.request(Rooms{}, r); !o.ok()) return report_failure(out, client, o);
     JsonArray rooms;
     std::string human;
-    for (const auto& info : r.rooms) {
-        rooms.add_raw(JsonObject().add("room", info.room).add("members", info.members).str());
-        if (!human.empty()) human += "\n";
-        human +=
-            info.room + " (" + std::to_string(info.members) + (info.members == 1 ? " member)" : " members)");
+    // ROOMS answers in pages (docs/protocol.md): follow them while the broker says more follow and the
+    // cursor moves forward, so neither a large room list nor a confused broker can loop forever.
+    constexpr int kMaxPages = 100000;
+    std::string after;
+    for (int page = 0; page < kMaxPages; ++page) {
+        RoomsReply r;
+        if (auto o = client.request(Rooms{.after = after}, r); !o.ok()) return report_failure(out, client, o);
+        for (const auto& info : r.rooms) {
+            rooms.add_raw(JsonObject().add("room", info.room).add("members", info.members).str());
+            if (!human.empty()) human += "\n";
+            human += info.room + " (" + std::to_string(info.members) +
+                     (info.members == 1 ? " member)" : " members)");
+        }
+        if (!r.more || r.rooms.empty() || r.rooms.back().room <= after) break;
+        after = r.rooms.back().room;
     }
     out.result(JsonObject().add("rooms", rooms), human);
     return kExitOk;
@@ -211,13 +219,24 @@ int cmd_rooms(const GlobalOptions& g, Output& out) {
 int cmd_history(const GlobalOptions& g, Output& out, const std::string& room, std::uint64_t last,
                 std::uint64_t since) {
     Client client(g.broker, g.timeout);
-    HistoryReply r;
-    if (auto o = client.request(History{.room = room, .last = last, .since = since}, r); !o.ok()) {
-        return report_failure(out, client, o);
-    }
-    for (auto& e : r.events) {
-        if (e.room.empty()) e.room = r.room;
-        out.event(e);
+    // HISTORY answers in pages, oldest first (docs/protocol.md): the next one starts after the last event
+    // printed, until the broker says none follow, the selection's `last` events are out, or no progress.
+    constexpr int kMaxPages = 100000;
+    std::uint64_t printed = 0;
+    for (int page = 0; page < kMaxPages; ++page) {
+        HistoryReply r;
+        if (auto o = client.request(History{.room = room, .last = page == 0 ? last : 0, .since = since}, r);
+            !o.ok()) {
+            return report_failure(out, client, o);
+        }
+        for (auto& e : r.events) {
+            if (last > 0 && printed == last) break;
+            if (e.room.empty()) e.room = r.room;
+            out.event(e);
+            ++printed;
+        }
+        if (!r.more || r.events.empty() || r.events.back().seq <= since || (last > 0 && printed >= last)) break;
+        since = r.events.back().seq;
     }
     return kExitOk;
 }

@@ -228,7 +228,10 @@ Listener::SyncResult Listener::sync() {
                 }
             } else if (d.type == MsgType::event) {
                 Event e;
-                if (body_as(d, e) == Status::ok) pending_.push_back(std::move(e));
+                if (body_as(d, e) == Status::ok) {
+                    note_received(e);
+                    pending_.push_back(std::move(e));
+                }
             }
         }
     }
@@ -291,6 +294,11 @@ void Listener::loop() {
 void Listener::shutdown() {
     if (!attached_) return;
     attached_ = false;
+    if (unreported_ > 0 && !broker_lost_ && !lost_since_) {
+        // Still attached: the broker takes the last report of lost events before the UNLISTEN.
+        PingReply pr;
+        client_.request(Ping{.missed = unreported_}, pr, std::min(client_.timeout(), milliseconds(1000)));
+    }
     client_.notify(Unlisten{.nick = cfg_.me.nick});
     if (broker_lost_ || lost_since_)
         return;  // waiting for a broker that stopped answering would only delay the exit
@@ -321,6 +329,7 @@ void Listener::handle_sub_frame(std::string_view frame) {
         spdlog::debug("ignoring malformed event");
         return;
     }
+    note_received(e);
     on_event(e);
 }
 
@@ -376,6 +385,19 @@ void Listener::on_event(const Event& e) {
     print_event(e);
 }
 
+void Listener::note_received(const Event& e) {
+    if (!rooms_.contains(e.room)) return;  // in flight when we unsubscribed
+    auto [it, first] = received_.try_emplace(e.room, e.seq);
+    if (first) return;  // what came before the subscription was active is not the socket's loss
+    if (e.seq > it->second + 1) {
+        const std::uint64_t n = e.seq - it->second - 1;
+        missed_ += n;
+        unreported_ += n;
+        out_.gap(e.room, it->second + 1, e.seq - 1, missed_);
+    }
+    it->second = e.seq;  // also when lower: the room's numbering started again
+}
+
 void Listener::print_event(const Event& e) {
     if (done_) return;
     out_.event(e);
@@ -390,6 +412,25 @@ void Listener::counted() {
 
 Outcome Listener::history(const std::string& room, std::uint64_t since, std::uint64_t last,
                           HistoryReply& hr) {
+    Outcome o = history_page(room, since, last, hr);
+    // Later pages start after the last event so far; bounded by the room's kept history (a page holds at
+    // least one event), and by a broker that stops making progress.
+    for (int page = 1; page < 100000 && o.ok() && hr.more && !hr.events.empty() && !done_; ++page) {
+        const std::uint64_t after = hr.events.back().seq;
+        if (after <= since) break;
+        since = after;
+        HistoryReply next;
+        o = history_page(room, since, 0, next);
+        if (!o.ok()) break;
+        hr.events.insert(hr.events.end(), std::make_move_iterator(next.events.begin()),
+                         std::make_move_iterator(next.events.end()));
+        hr.more = next.more;
+    }
+    return o;
+}
+
+Outcome Listener::history_page(const std::string& room, std::uint64_t since, std::uint64_t last,
+                               HistoryReply& hr) {
     for (int attempt = 1;; ++attempt) {
         hr = HistoryReply{};
         Outcome o = client_.request(History{.room = room, .last = last, .since = since}, hr);
@@ -460,6 +501,7 @@ Listener::FillResult Listener::catch_up(const std::string& room) {
         notice("[" + room + "] no longer exists after the broker restart; no longer following it");
         sub_.set(zmq::sockopt::unsubscribe, room_topic(room));
         rooms_.erase(room);
+        received_.erase(room);
         floor_.erase(room);
         unanchored_.erase(room);
         out_.membership(Membership{.nick = cfg_.me.nick, .room = room, .joined = false, .seq = 0});
@@ -557,6 +599,7 @@ void Listener::on_membership(const Membership& m) {
         if (it == rooms_.end()) return out_.membership(m);
         sub_.set(zmq::sockopt::unsubscribe, room_topic(m.room));
         rooms_.erase(m.room);
+        received_.erase(m.room);
     }
     out_.membership(m);
 }
@@ -581,7 +624,8 @@ void Listener::ping() {
         wait = std::clamp(milliseconds(left), milliseconds(1), wait);
     }
     PingReply pr;
-    auto o = client_.request(Ping{}, pr, wait);
+    const std::uint64_t report = unreported_;
+    auto o = client_.request(Ping{.missed = report}, pr, wait);
     if (o.transport == Transport::timeout) {
         return unreachable("no answer to PING from " + client_.endpoint() + " within " +
                            format_seconds(wait));
@@ -590,6 +634,8 @@ void Listener::ping() {
         spdlog::warn("PING answered with {}: {}", status_name(o.status), o.error);
         return;
     }
+    // The broker counts a report only from its attached listener; otherwise it goes again with the next PING.
+    if (pr.listening) unreported_ -= report;
     // A broker that does not send `boot` cannot say it restarted (nor, then, whether we are attached).
     const bool restarted = !pr.boot.empty() && (pr.boot != boot_ || !pr.listening);
     if (restarted) {
@@ -631,8 +677,12 @@ bool Listener::resume(bool restarted) {
             events_endpoint_ = events;
         }
         if (hello.limits.heartbeat_ms > 0) heartbeat_ = milliseconds(hello.limits.heartbeat_ms);
-        // A new run's inboxes start empty (DMs do not survive a restart) and number DMs from 1 again.
-        if (hello.boot != boot_) last_dm_ = 0;
+        // A new run's inboxes start empty (DMs do not survive a restart) and number DMs from 1 again. Its
+        // events socket is a new one: what a restart cost is not a slow subscriber's loss.
+        if (hello.boot != boot_) {
+            last_dm_ = 0;
+            received_.clear();
+        }
 
         ListenReply lr;
         o = client_.request(Listen{.nick = cfg_.me.nick, .token = cfg_.me.token}, lr);

@@ -63,12 +63,18 @@ class Listener {
     // HISTORY, asked again (a heartbeat apart, a few times) while the broker answers no_worker or timeout,
     // as it does while a restarted broker waits for its workers to hand rooms back.
     Outcome history(const std::string& room, std::uint64_t since, std::uint64_t last, HistoryReply& hr);
+    // One page of it (HISTORY replies are paged: see docs/protocol.md).
+    Outcome history_page(const std::string& room, std::uint64_t since, std::uint64_t last, HistoryReply& hr);
     // Prints the room's kept events with last printed < seq <= upto; with note_missing, says which of them
     // could not be shown.
     FillResult fill(const std::string& room, std::uint64_t since, std::uint64_t upto, bool note_missing);
     // After an outage: prints what the room got since the last event printed (from HISTORY).
     FillResult catch_up(const std::string& room);
     void print_event(const Event& e);
+    // Every event read from the events socket, in the order it arrived: a jump in a room's seq means the
+    // events in between were lost on the way (dropped at the broker's high-water mark, or during a
+    // reconnect). Counted, shown and reported to the broker with the next PING (slow_subscriber).
+    void note_received(const Event& e);
     void counted();
     void ping();
     // After an outage or a broker restart: HELLO and LISTEN again if `restarted`, confirm the subscriptions
@@ -101,6 +107,11 @@ class Listener {
     // Rooms first seen in a LISTEN reply after a restart: their catch-up starts at the nick's own join.
     std::set<std::string> unanchored_;
     std::deque<Event> pending_;  // events that arrived while waiting for a SYNC
+    // Last seq read from the events socket per followed room; missed: events lost on the socket (total,
+    // and not yet taken by the broker in a PING answered `listening`).
+    std::map<std::string, std::uint64_t> received_;
+    std::uint64_t missed_ = 0;
+    std::uint64_t unreported_ = 0;
     std::uint64_t last_dm_ = 0;
     std::uint64_t printed_ = 0;
     std::string input_buf_;

@@ -95,6 +95,23 @@ void Output::membership(const Membership& m) {
     line(err_, (m.joined ? "now following " : "no longer following ") + m.room);
 }
 
+void Output::gap(std::string_view room, std::uint64_t from, std::uint64_t to, std::uint64_t total) {
+    if (json_) {
+        line(out_, JsonObject()
+                       .add("type", "gap")
+                       .add("room", room)
+                       .add("from", from)
+                       .add("to", to)
+                       .add("missed", to - from + 1)
+                       .add("total", total)
+                       .str());
+        return;
+    }
+    line(err_, "[" + std::string(room) + "] events #" + std::to_string(from) + "-#" + std::to_string(to) +
+                   " were dropped on the way (this listener fell behind); " + std::to_string(total) +
+                   " so far");
+}
+
 void Output::ready(std::string_view nick, const std::vector<std::string>& rooms) {
     if (json_) {
         line(out_, JsonObject().add("type", "ready").add("nick", nick).add("rooms", rooms).str());

@@ -33,6 +33,8 @@ class Output {
     void dm(const DmDeliver& d);
     void membership(const Membership& m);
     void ready(std::string_view nick, const std::vector<std::string>& rooms);
+    // Events #from..#to of `room` never arrived on the events socket; `total` so far in this listener.
+    void gap(std::string_view room, std::uint64_t from, std::uint64_t to, std::uint64_t total);
 
   private:
     void line(std::ostream& s, std::string_view text);

@@ -1,10 +1,19 @@
 #include "codec.hpp"
 
+#include <algorithm>
+
 namespace chatbus {
 
 msgpack::unpack_limit network_unpack_limit() {
     // array, map, str, bin, ext, depth
     return msgpack::unpack_limit(1024, 1024, 65536, 65536, 1024, 16);
+}
+
+msgpack::unpack_limit sized_unpack_limit(std::size_t body_size) {
+    // msgpack-c allocates an array's elements when it reads the count, before they arrive: with counts up to
+    // the body's size, only nesting multiplies that. W_STATE needs depth 3 (map, history array, event map).
+    const std::size_t n = std::max<std::size_t>(body_size, 1024);
+    return msgpack::unpack_limit(n, 1024, n, n, 1024, 4);
 }
 
 std::string room_topic(std::string_view room) {
@@ -21,7 +30,9 @@ std::string sync_topic(std::string_view nonce) {
     return t;
 }
 
-Status decode(std::string_view frame, Decoded& out) {
+namespace {
+
+Status decode_with(std::string_view frame, Decoded& out, const msgpack::unpack_limit& limit) {
     if (frame.size() < kHeaderSize || frame[0] != kSignature0 || frame[1] != kSignature1) {
         return Status::bad_request;
     }
@@ -32,7 +43,7 @@ Status decode(std::string_view frame, Decoded& out) {
     try {
         std::size_t off = 0;
         out.body = msgpack::unpack(frame.data() + kHeaderSize, frame.size() - kHeaderSize, off, nullptr,
-                                   nullptr, network_unpack_limit());
+                                   nullptr, limit);
         // Trailing bytes after the map mean the frame is not what it claims to be.
         if (off != frame.size() - kHeaderSize) return Status::bad_request;
     } catch (...) {
@@ -40,6 +51,15 @@ Status decode(std::string_view frame, Decoded& out) {
     }
     if (out.body.get().type != msgpack::type::MAP) return Status::bad_request;
     return Status::ok;
+}
+
+}  // namespace
+
+Status decode(std::string_view frame, Decoded& out) { return decode_with(frame, out, network_unpack_limit()); }
+
+Status decode_sized(std::string_view frame, Decoded& out) {
+    const std::size_t body = frame.size() > kHeaderSize ? frame.size() - kHeaderSize : 0;
+    return decode_with(frame, out, sized_unpack_limit(body));
 }
 
 Status decode_topic_frame(std::string_view frame, Decoded& out) {

@@ -21,6 +21,11 @@ inline constexpr std::string_view kSyncTopicPrefix = "sync/";
 
 // The unpack limits applied to every body read from the network (docs/protocol.md, "Decoding rules").
 msgpack::unpack_limit network_unpack_limit();
+// For W_STATE between broker and workers (trusted peers; a room's members and history may exceed the network
+// limit): arrays, strings and binaries up to the body's size in elements or bytes (each element takes at
+// least one byte), nesting depth 4. What msgpack-c reserves is then at most 4 levels x 16 bytes x the body
+// size, and the socket's ZMQ_MAXMSGSIZE bounds the body.
+msgpack::unpack_limit sized_unpack_limit(std::size_t body_size);
 
 struct Decoded {
     MsgType type{};
@@ -62,6 +67,8 @@ std::string encode_with_topic(std::string_view topic, const T& msg) {
 
 // Checks the header and unpacks the body (with limits). On error `out` is unusable.
 Status decode(std::string_view frame, Decoded& out);
+// The same with sized_unpack_limit(): only for W_STATE frames from a trusted peer.
+Status decode_sized(std::string_view frame, Decoded& out);
 
 // Skips a topic (everything up to and including the first zero byte), then decodes.
 Status decode_topic_frame(std::string_view frame, Decoded& out);

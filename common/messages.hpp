@@ -166,7 +166,8 @@ struct RoomInfo {
 struct Rooms {
     static constexpr MsgType kType = MsgType::rooms;
     std::uint64_t rid = 0;
-    MSGPACK_DEFINE_MAP(rid)
+    std::string after;  // the page starts after this room name; empty: from the first room
+    MSGPACK_DEFINE_MAP(rid, after)
     bool operator==(const Rooms&) const = default;
 };
 struct RoomsReply {
@@ -174,9 +175,16 @@ struct RoomsReply {
     std::uint64_t rid = 0, status = 0;
     std::string error;
     std::vector<RoomInfo> rooms;
-    MSGPACK_DEFINE_MAP(rid, status, error, rooms)
+    bool more = false;  // more rooms follow: ask again with `after` = the last room of this page
+    MSGPACK_DEFINE_MAP(rid, status, error, rooms, more)
     bool operator==(const RoomsReply&) const = default;
 };
+
+// Page sizes of ROOMS and HISTORY replies: within the 1,024-element array limit receivers decode with, and
+// (HISTORY) about a MiB of events, far below the frame limits on the way.
+inline constexpr std::size_t kRoomsPerPage = 1000;
+inline constexpr std::size_t kHistoryPageEvents = 1000;
+inline constexpr std::size_t kHistoryPageBytes = 1 << 20;
 
 // A room event as published on the events socket and as returned by HISTORY.
 struct Event {
@@ -203,7 +211,8 @@ struct HistoryReply {
     std::uint64_t rid = 0, status = 0;
     std::string error, room;
     std::vector<Event> events;
-    MSGPACK_DEFINE_MAP(rid, status, error, room, events)
+    bool more = false;  // later events follow: ask again with `since` = the last event's seq
+    MSGPACK_DEFINE_MAP(rid, status, error, room, events, more)
     bool operator==(const HistoryReply&) const = default;
 };
 
@@ -226,7 +235,9 @@ struct ListenReply {
 struct Ping {
     static constexpr MsgType kType = MsgType::ping;
     std::uint64_t rid = 0;
-    MSGPACK_DEFINE_MAP(rid)
+    // Room events this listener missed on the events socket since its last PING answered `listening`.
+    std::uint64_t missed = 0;
+    MSGPACK_DEFINE_MAP(rid, missed)
     bool operator==(const Ping&) const = default;
 };
 struct PingReply {

@@ -185,6 +185,18 @@ HistoryReply RoomTable::history(const History& req) const {
     r.rid = req.rid;
     r.room = folded;
     r.events = room->history(req.last, req.since);
+    // One page: within the 1,024-element decode limit and far below any frame limit; the client asks again
+    // from the last seq for the rest (docs/protocol.md, HISTORY).
+    std::size_t n = 0, bytes = 0;
+    for (; n < r.events.size() && n < kHistoryPageEvents; ++n) {
+        const Event& e = r.events[n];
+        bytes += e.room.size() + e.kind.size() + e.nick.size() + e.text.size() + 64;
+        if (n > 0 && bytes > kHistoryPageBytes) break;
+    }
+    if (n < r.events.size()) {
+        r.events.resize(n);
+        r.more = true;
+    }
     return r;
 }
 

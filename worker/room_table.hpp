@@ -34,6 +34,7 @@ class RoomTable {
     LeaveReply leave(const Leave& req, std::vector<Event>& events);
     SendReply send(const Send& req, std::vector<Event>& events);
     WhoReply who(const Who& req) const;
+    // The oldest events of the selection, one page of them (`more` says others follow).
     HistoryReply history(const History& req) const;
 
     std::size_t room_count() const { return rooms_.size(); }

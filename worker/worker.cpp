@@ -35,36 +35,6 @@ std::string hostname() {
     return buf.data();
 }
 
-// decode() with the limits lifted for arrays and strings. Only for W_STATE from the broker, which workers
-// trust: a room's members and history may exceed the 1,024-element network limit. The frame's size still
-// bounds what is allocated.
-Status decode_from_broker(std::string_view frame, Decoded& out) {
-    if (frame.size() < kHeaderSize || frame[0] != kSignature0 || frame[1] != kSignature1) {
-        return Status::bad_request;
-    }
-    if (static_cast<std::uint8_t>(frame[2]) != kProtocolVersion) {
-        return Status::bad_version;
-    }
-    auto type = msg_type_from_wire(static_cast<std::uint8_t>(frame[3]));
-    if (!type) {
-        return Status::unknown_type;
-    }
-    out.type = *type;
-    constexpr std::size_t big = std::numeric_limits<std::uint32_t>::max();
-    try {
-        std::size_t off = 0;
-        // array, map, str, bin, ext, depth
-        out.body = msgpack::unpack(frame.data() + kHeaderSize, frame.size() - kHeaderSize, off, nullptr,
-                                   nullptr, msgpack::unpack_limit(big, 1024, big, big, 1024, 16));
-        if (off != frame.size() - kHeaderSize) {
-            return Status::bad_request;
-        }
-    } catch (...) {
-        return Status::bad_request;
-    }
-    return out.body.get().type == msgpack::type::MAP ? Status::ok : Status::bad_request;
-}
-
 bool is_type(std::string_view frame, MsgType type) {
     return frame.size() >= kHeaderSize &&
            static_cast<std::uint8_t>(frame[3]) == static_cast<std::uint8_t>(type);
@@ -346,7 +316,8 @@ bool Worker::push_states() {
 void Worker::on_state(std::string_view frame) {
     Decoded d;
     WState state;
-    Status s = decode_from_broker(frame, d);
+    // Sized limits: a room's members and history may exceed the network limit (the broker is trusted).
+    Status s = decode_sized(frame, d);
     if (s == Status::ok) {
         s = body_as(d, state);
     }

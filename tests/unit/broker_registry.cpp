@@ -147,7 +147,9 @@ TEST_CASE("the room mirror follows events, hands out its state and adopts only n
     CHECK(s.members == std::vector<std::string>{"Alice"});
     REQUIRE(s.history.size() == 3);  // bounded
     CHECK(s.history.front().seq == 3);
-    CHECK(m.list() == std::vector<RoomInfo>{{"lobby", 1}});
+    bool more = true;
+    CHECK(m.list("", 10, more) == std::vector<RoomInfo>{{"lobby", 1}});
+    CHECK_FALSE(more);
 
     CHECK_FALSE(m.adopt(WState{"lobby", 5, {"x"}, {}}, "w9"));
     CHECK_FALSE(m.adopt(WState{"lobby", 6, {"x"}, {}}, "w9"));
@@ -156,4 +158,22 @@ TEST_CASE("the room mirror follows events, hands out its state and adopts only n
     CHECK(m.state_of("lobby").members == std::vector<std::string>{"carol", "Dave"});
     CHECK(m.adopt(WState{"new", 2, {"eve"}, {}}, "w2"));
     CHECK(m.rooms_with_members() == 2);
+}
+
+TEST_CASE("the room list comes in pages that skip empty rooms") {
+    RoomMirror m(3);
+    bool brk = false;
+    for (const char* room : {"a", "b", "c", "d", "e"}) apply(m, Event{room, 1, "join", "Alice"}, brk);
+    apply(m, Event{"c", 2, "leave", "Alice"}, brk);  // no members: not listed
+    bool more = false;
+    auto page = m.list("", 2, more);
+    CHECK(page == std::vector<RoomInfo>{{"a", 1}, {"b", 1}});
+    CHECK(more);
+    page = m.list("b", 2, more);
+    CHECK(page == std::vector<RoomInfo>{{"d", 1}, {"e", 1}});
+    CHECK_FALSE(more);  // exactly full, and nothing after
+    CHECK(m.list("e", 2, more).empty());
+    CHECK_FALSE(more);
+    CHECK(m.list("bb", 1, more) == std::vector<RoomInfo>{{"d", 1}});  // a cursor need not be a room
+    CHECK(more);
 }

@@ -390,3 +390,25 @@ TEST_CASE("a few thousand deterministic pseudo-random frames: no throw, no crash
     }
     MESSAGE(ok << " of 6000 random frames decoded to a map");
 }
+
+TEST_CASE("sized limits (W_STATE): a room over 1,024 members and events decodes, counts beyond the body do not") {
+    WState big{"big", 5000};
+    for (int i = 0; i < 1500; ++i) big.members.push_back("n" + std::to_string(i));
+    for (std::uint64_t i = 1; i <= 1500; ++i) big.history.push_back(Event{"big", i, "message", "n1", "t", 1});
+    const std::string frame = encode(big);
+    Decoded d;
+    CHECK(decode(frame, d) == Status::bad_request);  // the network limit would refuse it
+    REQUIRE(decode_sized(frame, d) == Status::ok);
+    WState back;
+    REQUIRE(body_as(d, back) == Status::ok);
+    CHECK(back == big);
+
+    // Claims of more elements, or a longer string, than the body holds: refused before anything is reserved.
+    const std::string members_2_24 = header(0x46) + std::string("\x81\xa7members\xdd\x01\x00\x00\x00", 13);
+    CHECK(decode_sized(members_2_24, d) == Status::bad_request);
+    const std::string str_bomb = header(0x46) + std::string("\x81\xa4room\xdb\x00\x10\x00\x00", 10);
+    CHECK(decode_sized(str_bomb, d) == Status::bad_request);
+    // Deeper than a room's state needs (4 levels).
+    CHECK(decode_sized(header(0x46) + nested_body(4), d) == Status::bad_request);
+    CHECK(decode_sized(header(0x46) + nested_body(3), d) == Status::ok);
+}

@@ -131,11 +131,11 @@ inline WhoReply sample() {
 }
 template <>
 inline Rooms sample() {
-    return {.rid = 16};
+    return {.rid = 16, .after = "dev"};
 }
 template <>
 inline RoomsReply sample() {
-    return {.rid = 17, .status = 16, .error = "no worker", .rooms = {{"general", 3}, {"random", 1}}};
+    return {.rid = 17, .status = 16, .error = "no worker", .rooms = {{"general", 3}, {"random", 1}}, .more = true};
 }
 template <>
 inline History sample() {
@@ -147,7 +147,8 @@ inline HistoryReply sample() {
             .status = 17,
             .error = "timeout",
             .room = "general",
-            .events = {sample_event(1), sample_event(2), sample_event(3)}};
+            .events = {sample_event(1), sample_event(2), sample_event(3)},
+            .more = true};
 }
 template <>
 inline Listen sample() {
@@ -159,7 +160,7 @@ inline ListenReply sample() {
 }
 template <>
 inline Ping sample() {
-    return {.rid = 22};
+    return {.rid = 22, .missed = 7};
 }
 template <>
 inline PingReply sample() {
