@@ -250,7 +250,10 @@ void run_scale(const Options& o, Report& rep) {
             if (chatbus) {
                 // A long heartbeat: listeners are attached for the whole stage without PINGing.
                 procs.push_back(spawn({bin_dir() + "/chatbus-broker", "--client", c, "--worker", w,
-                                       "--events", e, "--heartbeat-ms", "20000", "--log-level", "warn"}));
+                                       "--events", e, "--heartbeat-ms", "20000", "--log-level", "warn",
+                                       // a benchmark is a flood by design: no flood limits
+                                       "--client-rate", "0", "--nick-rate", "0", "--max-clients", "0",
+                                       "--max-rooms-per-nick", "0", "--max-room-members", "0"}));
                 for (int i = 0; i < 2; ++i)
                     procs.push_back(
                         spawn({bin_dir() + "/chatbus-worker", "--broker", w, "--log-level", "warn"}));

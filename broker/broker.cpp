@@ -17,7 +17,9 @@ Broker::Broker(BrokerConfig cfg)
       worker_(ctx_, zmq::socket_type::router),
       xpub_(ctx_, zmq::socket_type::xpub),
       registry_(cfg_.inbox),
-      rooms_(cfg_.history) {
+      rooms_(cfg_.history),
+      clients_(ClientLimits{{cfg_.client_rate, cfg_.client_burst}, cfg_.max_clients, cfg_.client_idle_ms}),
+      nick_rate_{cfg_.nick_rate, cfg_.nick_burst} {
     for (auto* s : {&client_, &worker_, &xpub_}) {
         s->set(zmq::sockopt::linger, 0);
         s->set(zmq::sockopt::sndhwm, cfg_.hwm);

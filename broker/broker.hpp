@@ -2,6 +2,7 @@
 // The broker: one poll loop over three sockets. Owns the nick registry and the copy of every room's state,
 // routes room requests to the owning worker, DMs to listeners or inboxes, and publishes room events.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include <zmq.hpp>
 
 #include "broker_config.hpp"
+#include "client_table.hpp"
 #include "codec.hpp"
 #include "messages.hpp"
 #include "nick_registry.hpp"
@@ -63,6 +65,12 @@ class Broker {
     void reply_error(const std::string& client, MsgType request_type, std::uint64_t rid, Status s);
     bool send_to_client(const std::string& client, std::string_view frame);
 
+    // admission.cpp: the limits of docs/security.md checked before a request is served
+    Status admit_client(const std::string& client, MsgType type, std::int64_t now);
+    Status admit_acting(NickEntry& e, MsgType type, std::string_view room, std::int64_t now);
+    void count_refused(Status s);
+    std::map<std::string, std::uint64_t> refused_counters() const;
+
     // room_routing.cpp: ownership, handover, parking and retries of room requests
     void dispatch(std::uint64_t bid);
     void hand_over(const std::string& room, RoomState& rs, const WorkerState& to);
@@ -115,6 +123,9 @@ class Broker {
     std::uint64_t requests_ = 0, retried_ = 0, moved_ = 0;
     std::map<std::string, std::uint64_t> dropped_{
         {"malformed", 0}, {"worker_timeout", 0}, {"unroutable", 0}, {"seq_break", 0}, {"slow_subscriber", 0}};
+    ClientTable clients_;
+    RateLimit nick_rate_;
+    std::array<std::uint64_t, 32> refused_{};  // by status code
     std::vector<zmq::message_t> parts_;  // reused per message to avoid allocations
     std::string scratch_;                // reused encode buffer
 };

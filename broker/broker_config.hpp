@@ -18,7 +18,14 @@ struct BrokerConfig {
     std::size_t inbox = 1000;
     std::size_t max_text = 4096;
     std::size_t max_batch = 64;
-    std::size_t max_frame = 256 * 1024;
+    std::size_t max_frame = 256 * 1024;  // ZMQ_MAXMSGSIZE of the client ROUTER is 4 x this
+    // Limits against floods (docs/security.md, "Limits"); 0 means unlimited for each.
+    double client_rate = 200, client_burst = 1000;  // requests per second per client identity, and burst
+    double nick_rate = 50, nick_burst = 200;        // acting requests per second per nick, and burst
+    std::size_t max_clients = 10000;                // client identities tracked at once
+    std::int64_t client_idle_ms = 60000;            // an identity silent this long is forgotten
+    std::size_t max_rooms_per_nick = 100;
+    std::size_t max_room_members = 1000;  // keeps a WHO reply under the 1,024-element decode limit
     std::size_t history = 1000;  // advertised to clients; each worker enforces its own
     int hwm = 100000;
     // Events queued per subscriber at the XPUB; a subscriber further behind loses events (docs/security.md).

@@ -87,11 +87,17 @@ void Broker::on_client_message(std::vector<zmq::message_t>& parts) {
     std::string_view frame = view(parts[1]);
     ++requests_;
     if (frame.size() > cfg_.max_frame) {
+        count_refused(Status::too_large);
         reply(client, ErrorReply{}, Status::too_large);
         return;
     }
     Decoded d;
     Status s = decode(frame, d);
+    if (Status gate = admit_client(client, d.type, mono_ms()); gate != Status::ok) {
+        if (is_notification(d.type)) return;  // counted as refused; a notification is never answered
+        if (s == Status::ok || s == Status::bad_request) return reply_error(client, d.type, peek_rid(d), gate);
+        return reply(client, ErrorReply{}, gate);
+    }
     if (s != Status::ok) {
         ++dropped_["malformed"];
         if (is_notification(d.type)) return;  // notifications get no reply, even to say they were bad
@@ -180,6 +186,10 @@ void Broker::on_ping(const std::string& client, const Ping& r) {
 
 void Broker::on_register(const std::string& client, const Register& r) {
     RegisterReply rep{r.rid};
+    if (valid_nick(r.nick) && reserved_nick(r.nick)) {
+        count_refused(Status::reserved_name);
+        return reply(client, std::move(rep), Status::reserved_name, r.nick);
+    }
     Status s = registry_.register_nick(r.nick, rep.token);
     if (s == Status::ok) {
         rep.nick = r.nick;
@@ -212,10 +222,12 @@ template <class Req>
 void Broker::accept_room_request(const std::string& client, const Req& r, std::string_view raw) {
     using Reply = reply_of_t<Req>;
     std::string request;
+    NickEntry* actor = nullptr;
     if constexpr (requires { r.token; }) {
         NickEntry* e = nullptr;
         Status s = registry_.authenticate(r.nick, r.token, e);
         if (s != Status::ok) return reply(client, Reply{r.rid}, s);
+        actor = e;
         // Workers show the nick as they get it; give them the registered spelling (rarely differs).
         if (r.nick != e->display) {
             Req copy = r;
@@ -224,6 +236,11 @@ void Broker::accept_room_request(const std::string& client, const Req& r, std::s
         }
     }
     if (!valid_room(r.room)) return reply(client, Reply{r.rid}, Status::invalid_room);
+    if (actor) {
+        if (Status ls = admit_acting(*actor, Req::kType, r.room, mono_ms()); ls != Status::ok) {
+            return reply(client, Reply{r.rid}, ls);
+        }
+    }
     if (workers_.live_count() == 0 && recovering_until_ms_ == 0) {
         return reply(client, Reply{r.rid}, Status::no_worker);
     }
@@ -236,6 +253,9 @@ void Broker::on_dm(const std::string& client, const Dm& r) {
     NickEntry* from = nullptr;
     Status s = registry_.authenticate(r.nick, r.token, from);
     if (s != Status::ok) return reply(client, DmReply{r.rid}, s);
+    if (Status ls = admit_acting(*from, MsgType::dm, {}, mono_ms()); ls != Status::ok) {
+        return reply(client, DmReply{r.rid}, ls);
+    }
     NickEntry* to = registry_.find(r.to);
     if (!to) return reply(client, DmReply{r.rid}, Status::unknown_nick, r.to);
     if (!valid_text(r.text, cfg_.max_text)) return reply(client, DmReply{r.rid}, Status::invalid_text);
@@ -317,6 +337,7 @@ void Broker::on_status(const std::string& client, const StatusRequest& r) {
     rep.boot = boot_;
     std::int64_t now = mono_ms();
     rep.uptime_ms = static_cast<std::uint64_t>(now - started_ms_);
+    rep.refused = refused_counters();
     std::map<std::string, std::uint64_t> held;
     rooms_.for_each([&](const std::string&, const RoomState& rs) {
         if (!rs.holder.empty()) ++held[rs.holder];

@@ -20,6 +20,37 @@ struct Options {
     bool check_config = false;
 };
 
+void add_limit_options(CLI::App& app, chatbus::BrokerConfig& cfg) {
+    app.add_option("--max-frame", cfg.max_frame,
+                   "bytes per client frame (larger: too_large; over 4x this libzmq disconnects the client)")
+        ->capture_default_str()
+        ->check(CLI::Range(4096, 16 * 1024 * 1024));
+    app.add_option("--client-rate", cfg.client_rate, "requests per second per client identity (0: unlimited)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1e9));
+    app.add_option("--client-burst", cfg.client_burst, "requests a client identity may send at once")
+        ->capture_default_str()
+        ->check(CLI::Range(1.0, 1e9));
+    app.add_option("--nick-rate", cfg.nick_rate, "acting requests per second per nick (0: unlimited)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1e9));
+    app.add_option("--nick-burst", cfg.nick_burst, "acting requests a nick may send at once")
+        ->capture_default_str()
+        ->check(CLI::Range(1.0, 1e9));
+    app.add_option("--max-clients", cfg.max_clients, "client identities tracked at once (0: unlimited)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100000000));
+    app.add_option("--client-idle-ms", cfg.client_idle_ms, "a client identity silent this long is forgotten")
+        ->capture_default_str()
+        ->check(CLI::Range(1000, 86400000));
+    app.add_option("--max-rooms-per-nick", cfg.max_rooms_per_nick, "rooms one nick may be in (0: unlimited)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100000000));
+    app.add_option("--max-room-members", cfg.max_room_members, "members one room may have (0: unlimited)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100000000));
+}
+
 // deploy/broker.conf lists every option added here, commented out at its default.
 void add_options(CLI::App& app, Options& o) {
     chatbus::BrokerConfig& cfg = o.cfg;
@@ -67,6 +98,7 @@ void add_options(CLI::App& app, Options& o) {
                    "events queued per subscriber before it loses some (memory: see docs/security.md)")
         ->capture_default_str()
         ->check(CLI::Range(100, 1000000));
+    add_limit_options(app, cfg);
     app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, critical or off")
         ->capture_default_str()
         ->check(chatbus::log_level_check());

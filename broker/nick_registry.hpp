@@ -9,6 +9,7 @@
 #include "inbox.hpp"
 #include "status.hpp"
 #include "token.hpp"
+#include "token_bucket.hpp"
 
 namespace chatbus {
 
@@ -19,6 +20,7 @@ struct NickEntry {
     std::set<std::string> rooms;          // folded room names, mirrored from worker replies
     std::optional<std::string> listener;  // routing id of the attached listener
     std::int64_t listener_seen_ms = 0;
+    TokenBucket rate;  // acting requests of this nick (nick-rate, nick-burst)
 };
 
 class NickRegistry {

@@ -272,6 +272,13 @@ int cmd_status(const GlobalOptions& g, Output& out) {
         dropped.add(cause, n);
         human << " " << cause << " " << n;
     }
+    JsonObject refused;
+    human << "\nrefused:";
+    if (r.refused.empty()) human << " none";
+    for (const auto& [cause, n] : r.refused) {
+        refused.add(cause, n);
+        human << " " << cause << " " << n;
+    }
     out.result(JsonObject()
                    .add("nicks", r.nicks)
                    .add("rooms", r.rooms)
@@ -283,7 +290,8 @@ int cmd_status(const GlobalOptions& g, Output& out) {
                    .add("boot", r.boot)
                    .add("uptime_ms", r.uptime_ms)
                    .add("workers", workers)
-                   .add("dropped", dropped),
+                   .add("dropped", dropped)
+                   .add("refused", refused),
                human.str());
     return kExitOk;
 }

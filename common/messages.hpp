@@ -272,8 +272,9 @@ struct StatusReply {
     std::uint64_t retried = 0, moved = 0;
     std::string boot;
     std::uint64_t uptime_ms = 0;
+    std::map<std::string, std::uint64_t> refused;  // requests refused by a limit, by status name
     MSGPACK_DEFINE_MAP(rid, status, error, nicks, rooms, listeners, inboxed, workers, requests, dropped, retried,
-                       moved, boot, uptime_ms)
+                       moved, boot, uptime_ms, refused)
     bool operator==(const StatusReply&) const = default;
 };
 

@@ -50,6 +50,17 @@ bool valid_nick(std::string_view nick) {
     return true;
 }
 
+bool reserved_nick(std::string_view nick) {
+    static constexpr std::string_view kReserved[] = {"admin",  "administrator", "broker", "chatbus",
+                                                     "nobody", "operator",      "root",   "server",
+                                                     "system", "worker"};
+    std::string folded = fold_name(nick);
+    for (std::string_view r : kReserved) {
+        if (folded == r) return true;
+    }
+    return false;
+}
+
 bool valid_room(std::string_view room) {
     if (room.empty() || room.size() > kMaxRoomLength) return false;
     if (!is_alpha(room[0]) && !is_digit(room[0])) return false;

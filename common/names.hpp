@@ -10,6 +10,9 @@ inline constexpr std::size_t kMaxNickLength = 32;
 inline constexpr std::size_t kMaxRoomLength = 64;
 
 bool valid_nick(std::string_view nick);
+// Nicks nobody may register because they would pass for the service itself (broker, system, admin, ...),
+// compared case-insensitively. The list is in docs/protocol.md, "Names and text".
+bool reserved_nick(std::string_view nick);
 // Validates after folding: callers pass the raw name and use fold_name() for the canonical form.
 bool valid_room(std::string_view room);
 // ASCII lower case: the canonical key for nicks (uniqueness) and the canonical name of rooms.

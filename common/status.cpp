@@ -28,6 +28,11 @@ constexpr std::array kStatuses{
     StatusInfo{Status::no_worker, "no_worker", "no worker is available to serve this room"},
     StatusInfo{Status::timeout, "timeout", "the worker did not answer in time"},
     StatusInfo{Status::internal, "internal", "internal server error"},
+    StatusInfo{Status::rate_limited, "rate_limited", "too many requests: slow down and retry"},
+    StatusInfo{Status::too_many_rooms, "too_many_rooms", "this nick is in too many rooms"},
+    StatusInfo{Status::room_full, "room_full", "the room has as many members as it may"},
+    StatusInfo{Status::reserved_name, "reserved_name", "this nick is reserved"},
+    StatusInfo{Status::too_many_clients, "too_many_clients", "the broker serves too many clients: retry later"},
 };
 
 }  // namespace

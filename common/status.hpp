@@ -26,6 +26,11 @@ enum class Status : std::uint8_t {
     no_worker = 16,
     timeout = 17,
     internal = 18,
+    rate_limited = 19,
+    too_many_rooms = 20,
+    room_full = 21,
+    reserved_name = 22,
+    too_many_clients = 23,
 };
 
 struct StatusInfo {

@@ -6,8 +6,8 @@ history (the next SEND continues at the old last seq + 1); the listeners print e
 restart exactly once, with no gap and no duplicate in any room."""
 import time
 
-from chatbus_harness import (Cluster, STATUS, check, check_eq, raw_register, raw_requests, run_checks,
-                             fetch_histories)
+from chatbus_harness import (NO_RATE_LIMITS, Cluster, STATUS, check, check_eq, raw_register, raw_requests,
+                             run_checks, fetch_histories)
 
 NICKS = ["n%04d" % i for i in range(1000)]
 ROOMS = {"alpha": ("alice", "bob"), "beta": ("alice", "carol"), "gamma": ("bob", "carol")}
@@ -134,4 +134,4 @@ def restart(c):
 
 if __name__ == "__main__":
     run_checks([("SIGKILL the broker and restart it: registrations, rooms, workers and listeners come back",
-                 restart)], cluster_factory=lambda: Cluster(workers=2))
+                 restart)], cluster_factory=lambda: Cluster(workers=2, broker_args=NO_RATE_LIMITS))

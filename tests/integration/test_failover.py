@@ -11,8 +11,8 @@ import os
 import signal
 import time
 
-from chatbus_harness import (Cluster, EventRecorder, RoomLoad, check, check_eq, owner_of, raw_requests,
-                             run_checks, setup_sender, verify_streams)
+from chatbus_harness import (NO_RATE_LIMITS, Cluster, EventRecorder, RoomLoad, check, check_eq, owner_of,
+                             raw_requests, run_checks, setup_sender, verify_streams)
 
 ROOMS = ["r%02d" % i for i in range(50)]
 TOTAL = 5000
@@ -104,4 +104,4 @@ if __name__ == "__main__":
         ("SIGKILL one of 3 workers under load: exactly-once for acked messages, no gaps, failover <= 5 s", failover),
         ("SIGSTOP (hang) one of 3 workers under load: heartbeats detect it, its requests are retried, failover <= 5 s",
          lambda c: failover(c, hang=True)),
-    ], cluster_factory=lambda: Cluster(workers=3, log_level="info"))
+    ], cluster_factory=lambda: Cluster(workers=3, log_level="info", broker_args=NO_RATE_LIMITS))

@@ -10,7 +10,8 @@ import time
 import msgpack
 import zmq
 
-from chatbus_harness import STATUS, T, EventRecorder, check, check_eq, decode, encode, room_topic, run_checks
+from chatbus_harness import (NO_RATE_LIMITS, STATUS, T, Cluster, EventRecorder, check, check_eq, decode, encode,
+                             room_topic, run_checks)
 
 HEADER = b"CB\x01"
 BOMB = bytes.fromhex("88dfffffff8b")
@@ -288,4 +289,4 @@ if __name__ == "__main__":
         ("worker ROUTER: garbage from a fake worker is ignored", worker_port),
         ("a live fake worker: garbage W_REPLY/W_STATE is not published and hurts nobody", worker_events),
         ("events XPUB: odd subscriptions and frames are survived", xpub_port),
-    ])
+    ], cluster_factory=lambda: Cluster(workers=1, broker_args=NO_RATE_LIMITS))

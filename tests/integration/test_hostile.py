@@ -16,8 +16,8 @@ import traceback
 import msgpack
 import zmq
 
-from chatbus_harness import (STATUS, T, TYPE_NAME, Cluster, Proc, RawClient, decode, encode, free_port,
-                             room_topic)
+from chatbus_harness import (NO_RATE_LIMITS, STATUS, T, TYPE_NAME, Cluster, Proc, RawClient, decode, encode,
+                             free_port, room_topic)
 
 HDR = b"CB\x01"
 BOMB_MAP = bytes.fromhex("88dfffffff8b")          # a map claiming 2^32-1 entries inside a map
@@ -888,7 +888,7 @@ def still_serving(c, tally, users):
 def main():
     t0 = time.monotonic()
     tally = Tally()
-    with Cluster(workers=1, log_level="warn", broker_args=["--fsync", "never"]) as c:
+    with Cluster(workers=1, log_level="warn", broker_args=["--fsync", "never", *NO_RATE_LIMITS]) as c:
         r = RawClient(c.client_ep)
         users = {}
         for nick in ("alice", "bob"):

@@ -7,8 +7,8 @@ their next request: `moved` is compared once every room got traffic again, betwe
 Prints moved= after each step."""
 import time
 
-from chatbus_harness import (Cluster, EventRecorder, RoomLoad, check, check_eq, owner_of, raw_requests,
-                             run_checks, setup_sender, verify_streams)
+from chatbus_harness import (NO_RATE_LIMITS, Cluster, EventRecorder, RoomLoad, check, check_eq, owner_of,
+                             raw_requests, run_checks, setup_sender, verify_streams)
 
 ROOMS = ["r%02d" % i for i in range(50)]
 TOTAL = 2000
@@ -88,4 +88,5 @@ def rebalance(c):
 
 if __name__ == "__main__":
     run_checks([("add a 4th worker, then SIGTERM one, under load: exactly-once, no gaps, a quarter of rooms move",
-                 rebalance)], cluster_factory=lambda: Cluster(workers=3, log_level="info"))
+                 rebalance)],
+               cluster_factory=lambda: Cluster(workers=3, log_level="info", broker_args=NO_RATE_LIMITS))

@@ -56,7 +56,8 @@ StatusReply sample() {
                        .retried = 5,
                        .moved = 6,
                        .boot = "b00t",
-                       .uptime_ms = 3723500};
+                       .uptime_ms = 3723500,
+                       .refused = {{"rate_limited", 2}}};
 }
 
 }  // namespace
@@ -69,7 +70,7 @@ TEST_CASE("status --json shows retried, moved, boot and uptime_ms") {
         out ==
         R"({"ok":true,"nicks":3,"rooms":2,"listeners":1,"inboxed":4,"requests":40,"retried":5,"moved":6,)"
         R"("boot":"b00t","uptime_ms":3723500,"workers":[{"id":"w1","host":"h","pid":7,"rooms":2,"served":9,)"
-        R"("last_heartbeat_ms":0}],"dropped":{"malformed":1}})"
+        R"("last_heartbeat_ms":0}],"dropped":{"malformed":1},"refused":{"rate_limited":2}})"
         "\n");
 }
 

@@ -190,3 +190,21 @@ TEST_CASE("valid_text: control characters refused except newline and tab / DEL r
     // C1 controls (U+0080–U+009F) are not in the refused ranges the document names.
     CHECK(valid_text("\xC2\x85", 10));
 }
+
+// "Reserved nicks": names that would pass for the service itself, in any letter case.
+TEST_CASE("reserved_nick: the documented list, case-insensitively") {
+    for (const char* n : {"admin", "administrator", "broker", "chatbus", "nobody", "operator", "root", "server",
+                          "system", "worker"}) {
+        CAPTURE(n);
+        CHECK(reserved_nick(n));
+        std::string upper(n);
+        for (char& c : upper) c = static_cast<char>(c - 'a' + 'A');
+        CHECK(reserved_nick(upper));
+    }
+    CHECK(reserved_nick("BroKer"));
+    CHECK_FALSE(reserved_nick("broker2"));
+    CHECK_FALSE(reserved_nick("brokers"));
+    CHECK_FALSE(reserved_nick("admi"));
+    CHECK_FALSE(reserved_nick("alice"));
+    CHECK_FALSE(reserved_nick(""));
+}

@@ -185,7 +185,8 @@ inline StatusReply sample() {
             .retried = 17,
             .moved = 0x1'0000'0000ull,
             .boot = "3f2a9c0d5e7b1a46",
-            .uptime_ms = 86'400'000};
+            .uptime_ms = 86'400'000,
+            .refused = {{"rate_limited", 9}, {"room_full", 1}}};
 }
 template <>
 inline DmAck sample() {
