@@ -21,6 +21,11 @@ struct BrokerConfig {
     std::size_t max_frame = 256 * 1024;
     std::size_t history = 1000;  // advertised to clients; each worker enforces its own
     int hwm = 100000;
+    // CURVE (docs/protocol.md "CURVE"); curve_key empty: off, every socket in the clear.
+    std::string curve_key;    // the broker's key pair file (chatctl keygen)
+    std::string client_keys;  // directory of the client public keys (*.pub) let in
+    std::string worker_keys;  // directory of the worker public keys (*.pub) let in
+    bool bind_nicks_to_keys = false;  // a nick registered under a key can act only from that key
 };
 
 }  // namespace chatbus

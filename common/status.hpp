@@ -26,6 +26,8 @@ enum class Status : std::uint8_t {
     no_worker = 16,
     timeout = 17,
     internal = 18,
+    // 19-23: limits
+    wrong_key = 24,
 };
 
 struct StatusInfo {

@@ -21,7 +21,7 @@ TEST_CASE("exit code of every status") {
         {Status::bad_token, 4},    {Status::invalid_room, 4}, {Status::no_such_room, 3},
         {Status::not_member, 4},   {Status::invalid_text, 4}, {Status::batch_too_large, 4},
         {Status::inbox_full, 4},   {Status::no_worker, 5},    {Status::timeout, 5},
-        {Status::internal, 4},
+        {Status::internal, 4},     {Status::wrong_key, 4},
     };
     CHECK(expected.size() == all_statuses().size());
     for (const auto& info : all_statuses()) {
