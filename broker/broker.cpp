@@ -34,10 +34,11 @@ Broker::Broker(BrokerConfig cfg)
     client_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(cfg_.max_frame * 4));
     worker_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(cfg_.max_frame * 64));
     xpub_.set(zmq::sockopt::maxmsgsize, int64_t{4096});
+    setup_curve();
 
     if (!cfg_.state_dir.empty()) {
         store_ = std::make_unique<RegistryStore>(cfg_.state_dir, parse_fsync_policy(cfg_.fsync));
-        for (const auto& s : store_->loaded()) registry_.restore(s.nick, s.hash);
+        for (const auto& s : store_->loaded()) registry_.restore(s.nick, s.hash, s.key);
         // A broker that ran before had rooms, now held only by its workers: give them time to hand them back.
         if (!store_->loaded().empty()) recovering_until_ms_ = started_ms_ + cfg_.heartbeat_ms * cfg_.liveness;
     }
@@ -78,10 +79,13 @@ void Broker::poll_once() {
         {client_.handle(), 0, ZMQ_POLLIN, 0},
         {worker_.handle(), 0, ZMQ_POLLIN, 0},
         {xpub_.handle(), 0, ZMQ_POLLIN, 0},
+        {zap_ ? zap_->socket().handle() : nullptr, 0, ZMQ_POLLIN, 0},
     };
     std::int64_t now = mono_ms();
     long wait = static_cast<long>(std::clamp<std::int64_t>(next_timer_ms_ - now, 0, 100));
-    zmq::poll(items, 3, std::chrono::milliseconds(wait));
+    zmq::poll(items, zap_ ? 4 : 3, std::chrono::milliseconds(wait));
+    // Handshakes first: a peer waiting for ZAP has nothing else queued yet.
+    if (zap_ && (items[3].revents & ZMQ_POLLIN)) zap_->handle_pending();
     // Drain every readable socket before polling again: one poll per message costs twice as much.
     if (items[1].revents & ZMQ_POLLIN) {
         while (recv_multipart(worker_, parts_)) on_worker_message(parts_);
@@ -107,7 +111,7 @@ void Broker::on_timers(std::int64_t now) {
 
 std::vector<StoredNick> Broker::live_registrations() {
     std::vector<StoredNick> out;
-    registry_.for_each([&](NickEntry& e) { out.push_back({e.display, e.token_hash}); });
+    registry_.for_each([&](NickEntry& e) { out.push_back({e.display, e.token_hash, e.key}); });
     return out;
 }
 

@@ -19,6 +19,7 @@
 #include "registry_store.hpp"
 #include "room_mirror.hpp"
 #include "worker_pool.hpp"
+#include "zap_handler.hpp"
 
 namespace chatbus {
 
@@ -96,6 +97,9 @@ class Broker {
     // event_relay.cpp
     void on_subscription();
 
+    // broker_curve.cpp
+    void setup_curve();
+
     // broker.cpp
     void poll_once();
     void on_timers(std::int64_t now);
@@ -106,6 +110,7 @@ class Broker {
     std::int64_t started_ms_ = 0;
     zmq::context_t ctx_;
     zmq::socket_t client_, worker_, xpub_;
+    std::unique_ptr<ZapHandler> zap_;  // CURVE on: answers the handshakes of all three sockets
     BrokerEndpoints bound_;
     bool bound_ok_ = false;
     std::atomic<bool> stop_{false};

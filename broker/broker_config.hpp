@@ -30,6 +30,11 @@ struct BrokerConfig {
     int hwm = 100000;
     // Events queued per subscriber at the XPUB; a subscriber further behind loses events (docs/security.md).
     int events_hwm = 10000;
+    // CURVE (docs/protocol.md "CURVE"); curve_key empty: off, every socket in the clear.
+    std::string curve_key;    // the broker's key pair file (chatctl keygen)
+    std::string client_keys;  // directory of the client public keys (*.pub) let in
+    std::string worker_keys;  // directory of the worker public keys (*.pub) let in
+    bool bind_nicks_to_keys = false;  // a nick registered under a key can act only from that key
 };
 
 }  // namespace chatbus

@@ -3,6 +3,7 @@
 
 #include "broker.hpp"
 #include "clock.hpp"
+#include "curve.hpp"
 #include "names.hpp"
 #include "socket_util.hpp"
 
@@ -86,6 +87,7 @@ void Broker::on_client_message(std::vector<zmq::message_t>& parts) {
     std::string client(view(parts[0]));
     std::string_view frame = view(parts[1]);
     ++requests_;
+    if (registry_.binds_keys()) registry_.set_caller_key(curve_user_id(parts[1]));
     if (frame.size() > cfg_.max_frame) {
         count_refused(Status::too_large);
         reply(client, ErrorReply{}, Status::too_large);
@@ -195,7 +197,10 @@ void Broker::on_register(const std::string& client, const Register& r) {
         rep.nick = r.nick;
         // Written (and synced, by default) before the token is handed out: a registration the client saw
         // survives a broker crash.
-        if (store_) store_->record_register(r.nick, registry_.find(r.nick)->token_hash);
+        if (store_) {
+            const NickEntry* e = registry_.find(r.nick);
+            store_->record_register(r.nick, e->token_hash, e->key);
+        }
         spdlog::info("registered {}", r.nick);
     }
     reply(client, std::move(rep), s);
@@ -332,6 +337,7 @@ void Broker::on_status(const std::string& client, const StatusRequest& r) {
     rep.inboxed = registry_.inboxed();
     rep.requests = requests_;
     rep.dropped = dropped_;
+    if (zap_) rep.dropped["refused.unknown_key"] = zap_->refused_unknown_key();
     rep.retried = retried_;
     rep.moved = moved_;
     rep.boot = boot_;

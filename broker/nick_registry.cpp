@@ -12,13 +12,15 @@ Status NickRegistry::register_nick(std::string_view nick, std::string& token_out
     it->second.display = std::string(nick);
     it->second.token_hash = hash_token(token_out);
     it->second.inbox = Inbox(inbox_limit_);
+    if (bind_keys_) it->second.key = caller_key_;
     return Status::ok;
 }
 
-void NickRegistry::restore(const std::string& nick, const TokenHash& hash) {
+void NickRegistry::restore(const std::string& nick, const TokenHash& hash, const std::string& key) {
     NickEntry& e = nicks_[fold_name(nick)];
     e.display = nick;
     e.token_hash = hash;
+    e.key = key;
     e.inbox = Inbox(inbox_limit_);
 }
 
@@ -26,6 +28,8 @@ Status NickRegistry::authenticate(std::string_view nick, std::string_view token,
     NickEntry* e = find(nick);
     if (!e) return Status::not_registered;
     if (!token_matches(token, e->token_hash)) return Status::bad_token;
+    // Checked after the token, so wrong_key tells only a token holder that the nick is bound elsewhere.
+    if (bind_keys_ && !e->key.empty() && e->key != caller_key_) return Status::wrong_key;
     out = e;
     return Status::ok;
 }

@@ -16,6 +16,7 @@ namespace chatbus {
 struct NickEntry {
     std::string display;  // as registered
     TokenHash token_hash{};
+    std::string key;  // Z85 CURVE key the nick is bound to (bind-nicks-to-keys); empty: any key may act
     Inbox inbox;
     std::set<std::string> rooms;          // folded room names, mirrored from worker replies
     std::optional<std::string> listener;  // routing id of the attached listener
@@ -27,12 +28,19 @@ class NickRegistry {
   public:
     explicit NickRegistry(std::size_t inbox_limit) : inbox_limit_(inbox_limit) {}
 
-    // On success returns the new token.
+    // On success returns the new token. With key binding on, the nick is bound to the caller's key.
     Status register_nick(std::string_view nick, std::string& token_out);
     // A registration read back from the state directory.
-    void restore(const std::string& nick, const TokenHash& hash);
-    // The entry acting as `nick` if the token proves it.
+    void restore(const std::string& nick, const TokenHash& hash, const std::string& key = {});
+    // The entry acting as `nick` if the token proves it (and, for a bound nick, the caller's key matches).
     Status authenticate(std::string_view nick, std::string_view token, NickEntry*& out);
+
+    // Nick-to-key binding: on, register_nick binds nicks to the caller's key and authenticate checks it.
+    void bind_keys(bool on) { bind_keys_ = on; }
+    bool binds_keys() const { return bind_keys_; }
+    // The CURVE key (Z85) of the peer whose request is being handled; set once per request, so every
+    // register/authenticate of that request sees it without each call site passing it.
+    void set_caller_key(std::string_view key) { caller_key_ = key; }
     NickEntry* find(std::string_view nick);
     void remove(std::string_view nick);
 
@@ -51,6 +59,8 @@ class NickRegistry {
 
   private:
     std::size_t inbox_limit_;
+    bool bind_keys_ = false;
+    std::string caller_key_;
     std::unordered_map<std::string, NickEntry> nicks_;        // folded nick -> entry
     std::unordered_map<std::string, std::string> listeners_;  // routing id -> folded nick
 };

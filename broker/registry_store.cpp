@@ -24,7 +24,9 @@ struct Record {
     std::string op;  // "register" or "unregister"
     std::string nick;
     std::vector<std::uint8_t> hash;
-    MSGPACK_DEFINE_MAP(op, nick, hash)
+    // Added with nick-to-key binding: records written before it have no "key" and load as unbound.
+    std::string key;
+    MSGPACK_DEFINE_MAP(op, nick, hash, key)
 };
 
 std::string frame_record(const Record& r) {
@@ -55,7 +57,7 @@ std::size_t replay(const std::string& bytes, std::map<std::string, StoredNick>& 
         }
         std::string key = fold_name(r.nick);
         if (r.op == "register" && r.hash.size() == sizeof(TokenHash)) {
-            StoredNick s{r.nick, {}};
+            StoredNick s{r.nick, {}, r.key};
             std::memcpy(s.hash.data(), r.hash.data(), s.hash.size());
             if (!nicks.count(key)) order.push_back(key);
             nicks[key] = s;
@@ -142,12 +144,12 @@ void RegistryStore::append(const std::string& record) {
     }
 }
 
-void RegistryStore::record_register(const std::string& nick, const TokenHash& hash) {
-    append(frame_record(Record{"register", nick, std::vector<std::uint8_t>(hash.begin(), hash.end())}));
+void RegistryStore::record_register(const std::string& nick, const TokenHash& hash, const std::string& key) {
+    append(frame_record(Record{"register", nick, std::vector<std::uint8_t>(hash.begin(), hash.end()), key}));
 }
 
 void RegistryStore::record_unregister(const std::string& nick) {
-    append(frame_record(Record{"unregister", nick, {}}));
+    append(frame_record(Record{"unregister", nick, {}, {}}));
 }
 
 void RegistryStore::tick(std::int64_t now_ms, std::size_t live_count,
@@ -167,7 +169,8 @@ void RegistryStore::compact(const std::vector<StoredNick>& live) {
     fs::path tmp = fs::path(dir_) / "registry.snapshot.tmp";
     std::string bytes;
     for (const auto& s : live) {
-        bytes += frame_record(Record{"register", s.nick, std::vector<std::uint8_t>(s.hash.begin(), s.hash.end())});
+        bytes += frame_record(
+            Record{"register", s.nick, std::vector<std::uint8_t>(s.hash.begin(), s.hash.end()), s.key});
     }
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {

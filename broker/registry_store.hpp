@@ -17,6 +17,7 @@ FsyncPolicy parse_fsync_policy(const std::string& name);  // throws std::invalid
 struct StoredNick {
     std::string nick;  // as registered
     TokenHash hash{};
+    std::string key;  // Z85 CURVE key the nick is bound to; empty: none
 };
 
 class RegistryStore {
@@ -30,7 +31,7 @@ class RegistryStore {
     // Every registration in force, in registration order.
     const std::vector<StoredNick>& loaded() const { return loaded_; }
     // Each returns once the record is written (and synced, with `always`).
-    void record_register(const std::string& nick, const TokenHash& hash);
+    void record_register(const std::string& nick, const TokenHash& hash, const std::string& key = {});
     void record_unregister(const std::string& nick);
     // Called from the broker's timer: syncs with `interval`, and compacts the log once it has grown.
     // `live` lists the registrations in force; it is called only when a compaction is due.

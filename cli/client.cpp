@@ -20,13 +20,16 @@ std::chrono::milliseconds remaining(std::int64_t deadline) {
 
 }  // namespace
 
-Client::Client(std::string broker_endpoint, std::chrono::milliseconds timeout)
+Client::Client(std::string broker_endpoint, std::chrono::milliseconds timeout, CurveClientKeys curve)
     : endpoint_(std::move(broker_endpoint)),
       timeout_(timeout),
       ctx_(1),
-      sock_(ctx_, zmq::socket_type::dealer) {
+      sock_(ctx_, zmq::socket_type::dealer),
+      curve_(std::move(curve)) {
     // A command that gave up must exit at once, not wait to flush requests to a broker that is not there.
     sock_.set(zmq::sockopt::linger, 0);
+    // A broker with another key fails the handshake: requests then time out (exit 5), they never hang.
+    make_curve_client(sock_, curve_);
     sock_.connect(endpoint_);
     // Random start: a broker that remembers rids per connection never confuses two runs of chatctl.
     std::random_device rd;

@@ -11,6 +11,7 @@
 #include <zmq.hpp>
 
 #include "codec.hpp"
+#include "curve.hpp"
 #include "status.hpp"
 
 namespace chatbus::cli {
@@ -26,13 +27,15 @@ struct Outcome {
 
 class Client {
   public:
-    Client(std::string broker_endpoint, std::chrono::milliseconds timeout);
+    // With `curve` enabled, the socket is a CURVE client of the broker (and so is a listener's SUB).
+    Client(std::string broker_endpoint, std::chrono::milliseconds timeout, CurveClientKeys curve = {});
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
 
     const std::string& endpoint() const { return endpoint_; }
     std::chrono::milliseconds timeout() const { return timeout_; }
     zmq::context_t& context() { return ctx_; }
+    const CurveClientKeys& curve() const { return curve_; }
     // For poll loops: readable means poll_notification(0) may have something (queued ones do not wake it,
     // check has_queued() first).
     zmq::socket_t& socket() { return sock_; }
@@ -85,6 +88,7 @@ class Client {
     zmq::socket_t sock_;
     std::uint64_t rid_;
     std::deque<std::string> queued_;
+    CurveClientKeys curve_;
 };
 
 }  // namespace chatbus::cli

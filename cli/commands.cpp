@@ -73,6 +73,35 @@ std::string resolve_broker(const std::optional<std::string>& flag) {
     return kDefaultBroker;
 }
 
+CurveClientKeys resolve_curve(const std::optional<std::string>& key_flag,
+                              const std::optional<std::string>& broker_key_flag) {
+    auto pick = [](const std::optional<std::string>& flag, const char* var) -> std::string {
+        if (flag) return *flag;
+        const char* env = std::getenv(var);
+        return env ? env : "";
+    };
+    try {
+        return load_client_keys(pick(key_flag, "CHATBUS_CURVE_KEY"), pick(broker_key_flag, "CHATBUS_BROKER_KEY"));
+    } catch (const std::exception& e) {
+        throw UsageError(std::string(e.what()) + " (--curve-key and --broker-key)");
+    }
+}
+
+int cmd_keygen(Output& out, const std::string& name, const std::filesystem::path& dir) {
+    // A plain file name: NAME ends up in paths and in the broker's allow-list directory.
+    const bool ok_name = !name.empty() && name.size() <= 64 && name[0] != '.' &&
+                         name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+                             std::string::npos;
+    if (!ok_name) throw UsageError("key name must be 1-64 characters from A-Z a-z 0-9 _ . - not starting with .");
+    const CurveKeyPair keys = generate_keypair();
+    write_key_files(dir, name, keys);
+    const auto key = (dir / (name + ".key")).string(), pub = (dir / (name + ".pub")).string();
+    out.result(JsonObject().add("name", name).add("key_file", key).add("pub_file", pub).add("public_key",
+                                                                                              keys.public_key),
+               "wrote " + key + " (key pair, keep it secret) and " + pub + " (public key " + keys.public_key + ")");
+    return kExitOk;
+}
+
 std::string text_from_words(const std::vector<std::string>& words, std::istream& in) {
     if (words.size() == 1 && words[0] == "-") {
         std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -103,7 +132,7 @@ int cmd_register(const GlobalOptions& g, Output& out, const std::string& nick) {
     TokenStore store = store_for(g);
     // Fail before asking: a token the broker handed out but we could not save would be lost for good.
     store.ensure_dir();
-    Client client(g.broker, g.timeout);
+    Client client(g.broker, g.timeout, g.curve);
     RegisterReply r;
     if (auto o = client.request(Register{.nick = nick}, r); !o.ok()) return report_failure(out, client, o);
     std::filesystem::path where;
@@ -121,7 +150,7 @@ int cmd_register(const GlobalOptions& g, Output& out, const std::string& nick) {
 
 int cmd_unregister(const GlobalOptions& g, Output& out) {
     SavedNick me = acting_nick(g);
-    Client client(g.broker, g.timeout);
+    Client client(g.broker, g.timeout, g.curve);
     UnregisterReply r;
     if (auto o = client.request(Unregister{.nick = me.nick, .token = me.token}, r); !o.ok()) {
         return report_failure(out, client, o);
@@ -133,7 +162,7 @@ int cmd_unregister(const GlobalOptions& g, Output& out) {
 
 int cmd_join(const GlobalOptions& g, Output& out, const std::string& room) {
     SavedNick me = acting_nick(g);
-    Client client(g.broker, g.timeout);
+    Client client(g.broker, g.timeout, g.curve);
     JoinReply r;
     if (auto o = client.request(Join{.nick = me.nick, .token = me.token, .room = room}, r); !o.ok()) {
         return report_failure(out, client, o);
@@ -146,7 +175,7 @@ int cmd_join(const GlobalOptions& g, Output& out, const std::string& room) {
 
 int cmd_leave(const GlobalOptions& g, Output& out, const std::string& room) {
     SavedNick me = acting_nick(g);
-    Client client(g.broker, g.timeout);
+    Client client(g.broker, g.timeout, g.curve);
     LeaveReply r;
     if (auto o = client.request(Leave{.nick = me.nick, .token = me.token, .room = room}, r); !o.ok()) {
         return report_failure(out, client, o);
@@ -158,7 +187,7 @@ int cmd_leave(const GlobalOptions& g, Output& out, const std::string& room) {
 
 int cmd_send_room(const GlobalOptions& g, Output& out, const std::string& room, const std::string& text) {
     SavedNick me = acting_nick(g);
-    Client client(g.broker, g.timeout);
+    Client client(g.broker, g.timeout, g.curve);
     SendReply r;
     if (auto o = client.request(Send{.nick = me.nick, .token = me.token, .room = room, .texts = {text}}, r);
         !o.ok()) {
@@ -171,7 +200,7 @@ int cmd_send_room(const GlobalOptions& g, Output& out, const std::string& room, 
 
 int cmd_send_dm(const GlobalOptions& g, Output& out, const std::string& to, const std::string& text) {
     SavedNick me = acting_nick(g);
-    Client client(g.broker, g.timeout);
+    Client client(g.broker, g.timeout, g.curve);
     DmReply r;
     if (auto o = client.request(Dm{.nick = me.nick, .token = me.token, .to = to, .text = text}, r); !o.ok()) {
         return report_failure(out, client, o);
@@ -183,7 +212,7 @@ int cmd_send_dm(const GlobalOptions& g, Output& out, const std::string& to, cons
 }
 
 int cmd_who(const GlobalOptions& g, Output& out, const std::string& room) {
-    Client client(g.broker, g.timeout);
+    Client client(g.broker, g.timeout, g.curve);
     WhoReply r;
     if (auto o = client.request(Who{.room = room}, r); !o.ok()) return report_failure(out, client, o);
     std::string human;
@@ -193,7 +222,7 @@ int cmd_who(const GlobalOptions& g, Output& out, const std::string& room) {
 }
 
 int cmd_rooms(const GlobalOptions& g, Output& out) {
-    Client client(g.broker, g.timeout);
+    Client client(g.broker, g.timeout, g.curve);
     JsonArray rooms;
     std::string human;
     // ROOMS answers in pages (docs/protocol.md): follow them while the broker says more follow and the
@@ -218,7 +247,7 @@ int cmd_rooms(const GlobalOptions& g, Output& out) {
 
 int cmd_history(const GlobalOptions& g, Output& out, const std::string& room, std::uint64_t last,
                 std::uint64_t since) {
-    Client client(g.broker, g.timeout);
+    Client client(g.broker, g.timeout, g.curve);
     // HISTORY answers in pages, oldest first (docs/protocol.md): the next one starts after the last event
     // printed, until the broker says none follow, the selection's `last` events are out, or no progress.
     constexpr int kMaxPages = 100000;
@@ -242,7 +271,7 @@ int cmd_history(const GlobalOptions& g, Output& out, const std::string& room, st
 }
 
 int cmd_status(const GlobalOptions& g, Output& out) {
-    Client client(g.broker, g.timeout);
+    Client client(g.broker, g.timeout, g.curve);
     StatusReply r;
     if (auto o = client.request(StatusRequest{}, r); !o.ok()) return report_failure(out, client, o);
     JsonArray workers;
@@ -299,14 +328,14 @@ int cmd_status(const GlobalOptions& g, Output& out) {
 int cmd_listen(const GlobalOptions& g, Output& out, std::optional<std::uint64_t> count,
                std::optional<std::chrono::milliseconds> duration) {
     SavedNick me = acting_nick(g);
-    Client client(g.broker, g.timeout);
+    Client client(g.broker, g.timeout, g.curve);
     return run_listener(
         client, out, ListenConfig{.me = me, .count = count, .duration = duration, .reconnect = g.reconnect});
 }
 
 int cmd_chat(const GlobalOptions& g, Output& out, const std::string& room) {
     SavedNick me = acting_nick(g);
-    Client client(g.broker, g.timeout);
+    Client client(g.broker, g.timeout, g.curve);
     return run_listener(
         client, out,
         ListenConfig{.me = me, .chat_room = room, .input_fd = STDIN_FILENO, .reconnect = g.reconnect});

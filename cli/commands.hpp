@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "curve.hpp"
 #include "output.hpp"
 
 namespace chatbus::cli {
@@ -23,7 +24,13 @@ struct GlobalOptions {
     std::filesystem::path token_dir;  // empty: TokenStore::default_dir()
     // listen/chat: how long to keep trying to get a broker back that stopped answering (0: exit 5 at once).
     std::chrono::milliseconds reconnect{30000};
+    CurveClientKeys curve;  // CURVE off unless --curve-key/--broker-key (or their variables) are given
 };
+
+// The CURVE keys from --curve-key/--broker-key, else $CHATBUS_CURVE_KEY/$CHATBUS_BROKER_KEY; none: off.
+// Throws UsageError for a missing or bad key file, or only one of the two.
+CurveClientKeys resolve_curve(const std::optional<std::string>& key_flag,
+                              const std::optional<std::string>& broker_key_flag);
 
 // --broker, else $CHATBUS_BROKER, else the default.
 std::string resolve_broker(const std::optional<std::string>& flag);
@@ -49,6 +56,8 @@ int cmd_history(const GlobalOptions& g, Output& out, const std::string& room, st
 int cmd_status(const GlobalOptions& g, Output& out);
 int cmd_listen(const GlobalOptions& g, Output& out, std::optional<std::uint64_t> count,
                std::optional<std::chrono::milliseconds> duration);
+// Writes DIR/NAME.key and DIR/NAME.pub (a new CURVE key pair); no broker is involved.
+int cmd_keygen(Output& out, const std::string& name, const std::filesystem::path& dir);
 int cmd_chat(const GlobalOptions& g, Output& out, const std::string& room);
 
 }  // namespace chatbus::cli

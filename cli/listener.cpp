@@ -61,6 +61,8 @@ std::string recv_one(zmq::socket_t& s, bool& got) {
 Listener::Listener(Client& client, Output& out, ListenConfig cfg)
     : client_(client), out_(out), cfg_(std::move(cfg)), sub_(client.context(), zmq::socket_type::sub) {
     sub_.set(zmq::sockopt::linger, 0);
+    // The events socket authenticates like the client socket, with the same keys.
+    make_curve_client(sub_, client.curve());
     if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe2 failed");
 }
 

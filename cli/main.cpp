@@ -27,6 +27,12 @@ int main(int argc, char** argv) {
     app.add_flag("--json", json, "one JSON object per line on stdout");
     app.add_option("--timeout", timeout_s, "seconds to wait for each answer (default 3)")
         ->check(CLI::PositiveNumber);
+    std::optional<std::string> curve_key, broker_key;
+    app.add_option("--curve-key", curve_key,
+                   "own CURVE key pair file (chatctl keygen); with --broker-key turns CURVE on (default: "
+                   "$CHATBUS_CURVE_KEY)");
+    app.add_option("--broker-key", broker_key,
+                   "the broker's CURVE public key file (default: $CHATBUS_BROKER_KEY)");
     app.add_option("--log-level", log_level,
                    "diagnostics on stderr: trace, debug, info, warn, error, critical, off");
     app.require_subcommand(1);
@@ -67,6 +73,10 @@ int main(int argc, char** argv) {
     history->add_option("--last", last, "only the last N events");
     history->add_option("--since", since, "only events after sequence number SEQ");
     auto* status = app.add_subcommand("status", "broker statistics, workers and drop counters");
+    std::string key_dir = ".";
+    auto* keygen = app.add_subcommand("keygen", "write a new CURVE key pair to DIR/NAME.key and DIR/NAME.pub");
+    keygen->add_option("NAME", nick, "the key's name (file name without extension)")->required();
+    keygen->add_option("--dir", key_dir, "where to write the files (default: the current directory)");
     auto* chat = app.add_subcommand("chat", "interactive: join ROOM, show it live, send typed lines");
     chat->add_option("ROOM", room, "the room")->required();
     chat->add_option("--reconnect", reconnect_s, reconnect_help)->check(CLI::NonNegativeNumber);
@@ -94,6 +104,8 @@ int main(int argc, char** argv) {
     Output out(json);
 
     return guarded(out, [&]() -> int {
+        if (*keygen) return cmd_keygen(out, nick, key_dir);
+        g.curve = resolve_curve(curve_key, broker_key);
         if (*reg) return cmd_register(g, out, nick);
         if (*unreg) return cmd_unregister(g, out);
         if (*join) return cmd_join(g, out, room);

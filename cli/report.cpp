@@ -13,8 +13,11 @@ std::string format_seconds(std::chrono::milliseconds d) {
 }
 
 std::string no_answer_message(const Client& c) {
+    // A CURVE handshake the broker refuses looks exactly like silence: name the likelier causes.
     return "no answer from " + c.endpoint() + " within " + format_seconds(c.timeout()) +
-           " (is chatbus-broker running?)";
+           (c.curve().enabled() ? " (is chatbus-broker running, is our public key in its client-keys, and is "
+                                  "--broker-key its public key?)"
+                                : " (is chatbus-broker running?)");
 }
 
 int report_failure(Output& out, const Client& c, const Outcome& o) {

@@ -33,6 +33,7 @@ constexpr std::array kStatuses{
     StatusInfo{Status::room_full, "room_full", "the room has as many members as it may"},
     StatusInfo{Status::reserved_name, "reserved_name", "this nick is reserved"},
     StatusInfo{Status::too_many_clients, "too_many_clients", "the broker serves too many clients: retry later"},
+    StatusInfo{Status::wrong_key, "wrong_key", "this nick is bound to another client key"},
 };
 
 }  // namespace
@@ -41,18 +42,31 @@ std::span<const StatusInfo> all_statuses() {
     return kStatuses;
 }
 
+namespace {
+
+// Codes are assigned in blocks by concern, so the table may have gaps: look codes up, never index by them.
+const StatusInfo* find_status(std::uint64_t v) {
+    for (const auto& info : kStatuses) {
+        if (static_cast<std::uint64_t>(info.status) == v) return &info;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
 std::string_view status_name(Status s) {
-    auto i = static_cast<std::size_t>(s);
-    return i < kStatuses.size() ? kStatuses[i].name : "internal";
+    const StatusInfo* i = find_status(static_cast<std::uint64_t>(s));
+    return i ? i->name : "internal";
 }
 
 std::string_view status_message(Status s) {
-    auto i = static_cast<std::size_t>(s);
-    return i < kStatuses.size() ? kStatuses[i].message : "internal server error";
+    const StatusInfo* i = find_status(static_cast<std::uint64_t>(s));
+    return i ? i->message : "internal server error";
 }
 
 Status status_from_wire(std::uint64_t v) {
-    return v < kStatuses.size() ? kStatuses[v].status : Status::internal;
+    const StatusInfo* i = find_status(v);
+    return i ? i->status : Status::internal;
 }
 
 }  // namespace chatbus

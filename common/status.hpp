@@ -31,6 +31,7 @@ enum class Status : std::uint8_t {
     room_full = 21,
     reserved_name = 22,
     too_many_clients = 23,
+    wrong_key = 24,
 };
 
 struct StatusInfo {

@@ -34,6 +34,9 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--max-batch", cfg.max_batch, "texts per SEND until the broker's WELCOME sets its own")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    app.add_option("--curve-key", cfg.curve_key,
+                   "this worker's CURVE key pair file (chatctl keygen); with --broker-key turns CURVE on");
+    app.add_option("--broker-key", cfg.broker_key, "the broker's CURVE public key file (BROKER.pub)");
     app.add_option("--log-level", cfg.log_level, "trace, debug, info, warn, error, critical, off")
         ->capture_default_str()
         ->check(chatbus::log_level_check());

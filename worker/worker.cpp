@@ -57,6 +57,7 @@ Worker::Worker(WorkerConfig cfg)
       table_(RoomLimits{.history = cfg_.history, .max_batch = cfg_.max_batch}) {
     id_ = cfg_.id.empty() ? host_ + "-" + std::to_string(getpid()) : cfg_.id;
     heartbeat_ms_ = std::max<std::uint64_t>(cfg_.ready_interval_ms, 1);
+    curve_ = load_client_keys(cfg_.curve_key, cfg_.broker_key);
 }
 
 void Worker::run() {
@@ -103,6 +104,7 @@ void Worker::connect() {
     heartbeat_ms_ = std::max<std::uint64_t>(cfg_.ready_interval_ms, 1);
     // Bounds the sends that wait (replies and W_STATE): a broker that reads nothing for that long is dead.
     dealer_->set(zmq::sockopt::sndtimeo, static_cast<int>(heartbeat_ms_ * kDefaultLiveness));
+    make_curve_client(*dealer_, curve_);
     dealer_->connect(cfg_.broker);
     phase_ = Phase::awaiting_welcome;
     goodbye_sent_ = false;

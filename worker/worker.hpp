@@ -11,6 +11,7 @@
 
 #include <zmq.hpp>
 
+#include "curve.hpp"
 #include "messages.hpp"
 #include "room_table.hpp"
 #include "worker_config.hpp"
@@ -73,6 +74,7 @@ class Worker {
 
     zmq::context_t ctx_{1};
     std::optional<zmq::socket_t> dealer_;
+    CurveClientKeys curve_;  // read once at start: a bad key file is a configuration error
     RoomTable table_;
 
     Phase phase_ = Phase::awaiting_welcome;

@@ -13,6 +13,9 @@ struct WorkerConfig {
     std::size_t history = 1000;
     std::size_t max_batch = 64;
     std::string log_level = "info";
+    // CURVE (docs/protocol.md "CURVE"): both empty: off.
+    std::string curve_key;   // this worker's key pair file (chatctl keygen)
+    std::string broker_key;  // the broker's public key file
     // Interval for W_READY retries until W_WELCOME brings the broker's heartbeat_ms.
     std::uint64_t ready_interval_ms = 1000;
     // Draining after stop() waits for the broker's W_DISCONNECT at most max(min_drain_ms, 2 x liveness x

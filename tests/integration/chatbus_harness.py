@@ -9,6 +9,10 @@ Cluster: one broker (own temp --state-dir; restart_broker() on the same ports an
 `chatctl --json status`, raw_status() and wait_status() over the wire. For load tests: RoomLoad (pipelined raw
 SENDs), EventRecorder (raw SUB on `room/` after a sync mark), verify_streams() (exactly-once for acked, no gap
 or repeat per room, equal to history) and owner_of() (the spec's rendezvous hashing).
+
+CURVE: Cluster(curve=True) makes keys with `chatctl keygen`, starts the broker with them and its workers with a
+listed worker key; users get a listed client key of their name (cluster.keygen() makes more, listed or not);
+raw clients and status queries use the "admin" key. CurveKeys holds a key pair read from its files.
 """
 import os
 import sys
@@ -59,7 +63,7 @@ TYPE_NAME = {v: k for k, v in T.items()}
 STATUS = dict(ok=0, bad_request=1, bad_version=2, unknown_type=3, too_large=4, invalid_nick=5, nick_taken=6,
               unknown_nick=7, not_registered=8, bad_token=9, invalid_room=10, no_such_room=11, not_member=12,
               invalid_text=13, batch_too_large=14, inbox_full=15, no_worker=16, timeout=17, internal=18,
-              rate_limited=19, too_many_rooms=20, room_full=21, reserved_name=22, too_many_clients=23)
+              rate_limited=19, too_many_rooms=20, room_full=21, reserved_name=22, too_many_clients=23, wrong_key=24)
 STATUS_NAME = {v: k for k, v in STATUS.items()}
 
 VERBOSE = bool(os.environ.get("CHATBUS_TEST_VERBOSE"))
@@ -129,13 +133,39 @@ def owner_of(room, worker_ids):
     return best[1] if best else None
 
 
-class RawClient:
-    """A DEALER on the client endpoint that sends hand-built frames and waits (bounded) for replies."""
+class CurveKeys:
+    """A CURVE key pair as `chatctl keygen` writes it (NAME.key, NAME.pub), Z85 text."""
 
-    def __init__(self, endpoint, ctx=None):
+    def __init__(self, key_file):
+        self.key_file = key_file
+        self.pub_file = key_file[:-len(".key")] + ".pub"
+        fields = {}
+        with open(key_file) as f:
+            for line in f:
+                if "=" in line and not line.lstrip().startswith("#"):
+                    k, v = line.split("=", 1)
+                    fields[k.strip()] = v.strip()
+        self.public, self.secret = fields["public-key"], fields["secret-key"]
+
+    def apply(self, sock, server_public):
+        """Makes `sock` a CURVE client of `server_public` (before connect), as docs/protocol.md "CURVE" says."""
+        sock.curve_serverkey = server_public.encode()
+        sock.curve_publickey = self.public.encode()
+        sock.curve_secretkey = self.secret.encode()
+
+
+class RawClient:
+    """A DEALER on the client endpoint that sends hand-built frames and waits (bounded) for replies. With
+    `curve` = (CurveKeys, broker public key) it is a CURVE client; `routing_id` sets ZMQ_ROUTING_ID."""
+
+    def __init__(self, endpoint, ctx=None, curve=None, routing_id=None):
         self.ctx = ctx or zmq.Context.instance()
         self.sock = self.ctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 0)
+        if curve:
+            curve[0].apply(self.sock, curve[1])
+        if routing_id is not None:
+            self.sock.setsockopt(zmq.ROUTING_ID, routing_id)
         self.sock.connect(endpoint)
         self.rids = itertools.count(1000)
         self.notifications = []  # frames that were not the awaited reply
@@ -405,6 +435,8 @@ class User:
         cluster._dirs.append(self.home)
         self.nick = None
         self.prefix = []  # argv prefix, e.g. ["ip", "netns", "exec", NS]
+        # CURVE: (CurveKeys, broker .pub file) given to chatctl; a cluster with CURVE gives a listed key.
+        self.curve = cluster.client_curve(name) if getattr(cluster, "curve", False) else None
 
     def env(self):
         e = dict(os.environ)
@@ -418,6 +450,8 @@ class User:
             a += ["--timeout", str(timeout)]
         if as_nick and self.nick:
             a += ["--as", self.nick]
+        if self.curve:
+            a += ["--curve-key", self.curve[0].key_file, "--broker-key", self.curve[1]]
         return a + list(args)
 
     def run(self, *args, timeout=None, as_nick=True, limit=30.0):
@@ -505,7 +539,8 @@ class Cluster:
     """One broker and N workers on free ports of 127.0.0.1, the broker with its own temporary state directory
     (kept across restart_broker()). Use as a context manager."""
 
-    def __init__(self, workers=1, broker_args=(), worker_args=(), log_level="debug", state_dir=True):
+    def __init__(self, workers=1, broker_args=(), worker_args=(), log_level="debug", state_dir=True, curve=False,
+                 bind_nicks=False, clients=()):
         d = bin_dir()
         self.broker_bin = os.path.join(d, "chatbus-broker")
         self.worker_bin = os.path.join(d, "chatbus-worker")
@@ -532,6 +567,43 @@ class Cluster:
         self._admin = None
         self._raw = []
         self._next_worker = 1
+        self.curve = curve
+        self.bind_nicks = bind_nicks
+        if curve:
+            self._setup_curve(clients)
+
+    def keygen(self, name, listed_as=None):
+        """A new key pair NAME from `chatctl keygen` in this cluster's key directory; listed_as "client" or
+        "worker" copies its .pub into the broker's allow-list (read when the broker starts)."""
+        r = subprocess.run([self.chatctl, "--json", "keygen", name, "--dir", self.key_dir], capture_output=True,
+                           timeout=15)
+        if r.returncode != 0:
+            raise AssertionError("chatctl keygen %s failed: %s %s" % (name, r.stdout, r.stderr))
+        keys = CurveKeys(os.path.join(self.key_dir, name + ".key"))
+        if listed_as:
+            shutil.copy(keys.pub_file, self.client_keys_dir if listed_as == "client" else self.worker_keys_dir)
+        return keys
+
+    def _setup_curve(self, clients):
+        self.key_dir = tempfile.mkdtemp(prefix="chatbus-keys-")
+        self._dirs.append(self.key_dir)
+        self.client_keys_dir = os.path.join(self.key_dir, "clients")
+        self.worker_keys_dir = os.path.join(self.key_dir, "workers")
+        os.mkdir(self.client_keys_dir)
+        os.mkdir(self.worker_keys_dir)
+        self.broker_keys = self.keygen("broker")
+        self.worker_keys = self.keygen("worker", listed_as="worker")
+        self.client_keys = {n: self.keygen(n, listed_as="client") for n in set(clients) | {"admin"}}
+
+    def client_curve(self, name):
+        """(CurveKeys, broker .pub file) for user `name`: its listed key if it has one, else the admin's."""
+        return (self.client_keys.get(name, self.client_keys["admin"]), self.broker_keys.pub_file)
+
+    def raw_curve(self, keys=None):
+        """The `curve` argument of RawClient: `keys` (default: the admin key) and the broker's public key."""
+        if not self.curve:
+            return None
+        return (keys or self.client_keys["admin"], self.broker_keys.public)
 
     def __enter__(self):
         try:
@@ -557,6 +629,11 @@ class Cluster:
                 "--events", self.events_ep, "--log-level", self.log_level]
         if self.state_dir:
             argv += ["--state-dir", self.state_dir]
+        if self.curve:
+            argv += ["--curve-key", self.broker_keys.key_file, "--client-keys", self.client_keys_dir,
+                     "--worker-keys", self.worker_keys_dir]
+            if self.bind_nicks:
+                argv += ["--bind-nicks-to-keys", "true"]
         argv += self.broker_args
         self.broker = Proc("broker-%d" % (len(self.brokers) + 1), argv)
         self.brokers.append(self.broker)
@@ -586,7 +663,7 @@ class Cluster:
 
     def ping(self, timeout=2.0):
         """True if the broker answers a raw PING within `timeout`."""
-        c = RawClient(self.client_ep)
+        c = RawClient(self.client_ep, curve=self.raw_curve())
         try:
             return c.request("PING", timeout=timeout).get("status") == 0
         except TimeoutError:
@@ -594,12 +671,16 @@ class Cluster:
         finally:
             c.close()
 
-    def start_worker(self, wid=None):
-        """Starts a worker (id w1, w2, ... unless given) connected with --broker and --id only."""
+    def start_worker(self, wid=None, keys=None, broker_pub=None):
+        """Starts a worker (id w1, w2, ... unless given) connected with --broker and --id only (and, with CURVE,
+        key pair `keys` (default: the listed worker key) and the broker public key file `broker_pub`)."""
         if wid is None:
             wid = "w%d" % self._next_worker
             self._next_worker += 1
         argv = [self.worker_bin, "--broker", self.worker_ep, "--id", wid, "--log-level", self.log_level]
+        if self.curve:
+            argv += ["--curve-key", (keys or self.worker_keys).key_file,
+                     "--broker-key", broker_pub or self.broker_keys.pub_file]
         argv += self.worker_args
         p = Proc("worker-" + wid, argv)
         p.wid = wid
@@ -629,7 +710,7 @@ class Cluster:
         return User(self, name)
 
     def raw(self):
-        c = RawClient(self.client_ep)
+        c = RawClient(self.client_ep, curve=self.raw_curve())
         self._raw.append(c)
         return c
 
@@ -648,7 +729,7 @@ class Cluster:
 
     def raw_status(self, timeout=5.0):
         """STATUS over a raw client (the wire field names)."""
-        c = RawClient(self.client_ep)
+        c = RawClient(self.client_ep, curve=self.raw_curve())
         try:
             return c.request("STATUS", timeout=timeout)
         finally:
@@ -661,7 +742,7 @@ class Cluster:
         deadline = t0 + timeout
         last = None
         while True:
-            c = RawClient(self.client_ep)
+            c = RawClient(self.client_ep, curve=self.raw_curve())
             try:
                 last = c.request("STATUS", timeout=max(0.2, min(1.0, deadline - time.monotonic())))
                 if pred(last):
@@ -714,7 +795,7 @@ class Cluster:
 
 def raw_register(cluster, nicks, window=64, timeout=10.0):
     """Registers every nick over one raw client, `window` requests in flight. Returns {nick: reply body}."""
-    c = RawClient(cluster.client_ep)
+    c = RawClient(cluster.client_ep, curve=cluster.raw_curve())
     try:
         replies, pending, todo = {}, {}, list(nicks)
         todo.reverse()
@@ -739,7 +820,7 @@ def raw_register(cluster, nicks, window=64, timeout=10.0):
 def raw_requests(cluster, name, bodies, window=64, timeout=10.0):
     """Sends `name` with each body (rid added), `window` in flight, over one raw client. Returns the replies in
     the order of `bodies`."""
-    c = RawClient(cluster.client_ep)
+    c = RawClient(cluster.client_ep, curve=cluster.raw_curve())
     try:
         out = [None] * len(bodies)
         pending, i = {}, 0

@@ -2,7 +2,8 @@
 """Four hosts as network namespaces on one bridge: the broker on host A binds wildcard addresses, two workers on
 hosts B and C get only `--broker tcp://A:PORT`, and chatctl on host D gets only `--broker`: two nicks register,
 join a room, exchange room messages and a DM, and the listener on D sees them (the events endpoint comes from
-HELLO, with the wildcard replaced by the host D used to reach the broker).
+HELLO, with the wildcard replaced by the host D used to reach the broker). Run twice: in the clear, then with
+CURVE on (keys from `chatctl keygen`, listed client and worker keys; the events socket encrypted too).
 
 Namespaces, bridge and veths carry a prefix with this process's PID and are deleted on exit. Exits 77 (SKIP)
 only when network namespaces cannot be created (no root / CAP_NET_ADMIN, no `ip`)."""
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from chatbus_harness import Proc, User, bin_dir, check, check_eq
+from chatbus_harness import CurveKeys, Proc, User, bin_dir, check, check_eq
 
 SKIP = 77
 PID = os.getpid()
@@ -96,6 +97,42 @@ class Hosts:
         self.client_ep = "tcp://%s:%d" % (ADDR["a"], PORTS["client"])
         self.procs = _procs
         self._dirs = []
+        self.curve = False
+
+    def enable_curve(self):
+        """Keys for a CURVE run: the broker's, one listed worker key, one listed client key for all users."""
+        import tempfile
+        self.key_dir = tempfile.mkdtemp(prefix="chatbus-mh-keys-")
+        self._dirs.append(self.key_dir)
+        self.client_keys_dir = os.path.join(self.key_dir, "clients")
+        self.worker_keys_dir = os.path.join(self.key_dir, "workers")
+        os.mkdir(self.client_keys_dir)
+        os.mkdir(self.worker_keys_dir)
+        for name, listed in (("broker", None), ("worker", self.worker_keys_dir), ("client", self.client_keys_dir)):
+            subprocess.run([self.chatctl, "keygen", name, "--dir", self.key_dir], check=True, capture_output=True,
+                           timeout=15)
+            if listed:
+                shutil.copy(os.path.join(self.key_dir, name + ".pub"), listed)
+        self.keys = {n: CurveKeys(os.path.join(self.key_dir, n + ".key")) for n in ("broker", "worker", "client")}
+        self.curve = True
+
+    def client_curve(self, name):
+        return (self.keys["client"], self.keys["broker"].pub_file)
+
+    def broker_curve_args(self):
+        if not self.curve:
+            return []
+        return ["--curve-key", self.keys["broker"].key_file, "--client-keys", self.client_keys_dir,
+                "--worker-keys", self.worker_keys_dir]
+
+    def worker_curve_args(self):
+        if not self.curve:
+            return []
+        return ["--curve-key", self.keys["worker"].key_file, "--broker-key", self.keys["broker"].pub_file]
+
+    def stop_all(self):
+        for p in reversed(_procs):
+            p.stop()
 
     def user(self, name):
         u = User(self, name)
@@ -117,57 +154,70 @@ class Hosts:
             shutil.rmtree(d, ignore_errors=True)
 
 
+def scenario(hosts):
+    broker = hosts.start("broker", "a", [
+        hosts.broker_bin, "--client", "tcp://*:%d" % PORTS["client"], "--worker", "tcp://*:%d" % PORTS["worker"],
+        "--events", "tcp://*:%d" % PORTS["events"], "--log-level", "debug"] + hosts.broker_curve_args())
+    broker_ep = "tcp://%s:%d" % (ADDR["a"], PORTS["worker"])
+    wb = hosts.start("worker-b", "b", [hosts.worker_bin, "--broker", broker_ep] + hosts.worker_curve_args())
+    wc = hosts.start("worker-c", "c", [hosts.worker_bin, "--broker", broker_ep] + hosts.worker_curve_args())
+
+    admin = hosts.user("admin")
+    deadline = time.monotonic() + 15
+    st = None
+    while time.monotonic() < deadline:
+        check(broker.alive() and wb.alive() and wc.alive(), "a process exited during start-up")
+        r = admin.run("status", timeout=1, limit=15)
+        if r.rc == 0 and r.lines and len(r.json.get("workers", [])) == 2:
+            st = r.json
+            break
+        time.sleep(0.2)  # poll interval of a bounded wait
+    check(st is not None, "the broker on host A did not report 2 workers (from hosts B and C) within 15 s")
+    check_eq(sorted(w.get("pid") for w in st["workers"]), sorted([wb.pid, wc.pid]),
+             "worker pids in status (seen from host D)")
+    print("workers: %r" % [(w.get("id"), w.get("host"), w.get("pid")) for w in st["workers"]], flush=True)
+
+    alice, bob = hosts.user("alice"), hosts.user("bob")
+    alice.register("alice")
+    bob.register("bob")
+    lb = bob.listen()
+    lb.ready()
+    alice.ok("join", "net")
+    bob.ok("join", "net")
+    lb.wait_for(lambda l: l.get("type") == "membership" and l.get("room") == "net", what="bob's membership")
+    for i in range(3):
+        (alice if i % 2 == 0 else bob).ok("send", "--room", "net", "across hosts %d" % i)
+    evs = lb.collect(3, lambda l: l.get("type") == "event" and l.get("kind") == "message", timeout=10,
+                     what="room messages on host D")
+    check_eq([e.get("text") for e in evs], ["across hosts %d" % i for i in range(3)], "room messages")
+    check_eq([e.get("seq") for e in evs], [3, 4, 5], "seqs of the room messages")
+    d = alice.ok("send", "--to", "bob", "a dm across hosts")
+    dm = lb.wait_for(lambda l: l.get("type") == "dm", timeout=10, what="the DM on host D")
+    check_eq((dm.get("from"), dm.get("text")), ("alice", "a dm across hosts"), "the DM")
+    check_eq(d.json.get("delivered"), True, "DM delivered to the attached listener")
+    h = alice.ok("history", "net")
+    check_eq([l.get("seq") for l in h.lines if l.get("type") == "event"], [1, 2, 3, 4, 5], "history seqs")
+    st = admin.ok("status").json
+    served = {w.get("pid"): w.get("served") for w in st["workers"]}
+    print("multihost%s: broker on %s, workers on %s and %s, clients on %s; served %r" % (
+        " (CURVE)" if hosts.curve else "", ADDR["a"], ADDR["b"], ADDR["c"], ADDR["d"], served), flush=True)
+    if hosts.curve:
+        # A client without keys gets nowhere across the network either.
+        plain = hosts.user("plain")
+        plain.curve = None
+        r = plain.run("status", timeout=1, limit=15)
+        check_eq(r.rc, 5, "chatctl without CURVE keys against the CURVE broker: exit code")
+
+
 def main():
     create_namespaces()
     hosts = Hosts()
     ok = False
     try:
-        broker = hosts.start("broker", "a", [
-            hosts.broker_bin, "--client", "tcp://*:%d" % PORTS["client"], "--worker", "tcp://*:%d" % PORTS["worker"],
-            "--events", "tcp://*:%d" % PORTS["events"], "--log-level", "debug"])
-        broker_ep = "tcp://%s:%d" % (ADDR["a"], PORTS["worker"])
-        wb = hosts.start("worker-b", "b", [hosts.worker_bin, "--broker", broker_ep])
-        wc = hosts.start("worker-c", "c", [hosts.worker_bin, "--broker", broker_ep])
-
-        admin = hosts.user("admin")
-        deadline = time.monotonic() + 15
-        st = None
-        while time.monotonic() < deadline:
-            check(broker.alive() and wb.alive() and wc.alive(), "a process exited during start-up")
-            r = admin.run("status", timeout=1, limit=15)
-            if r.rc == 0 and r.lines and len(r.json.get("workers", [])) == 2:
-                st = r.json
-                break
-            time.sleep(0.2)  # poll interval of a bounded wait
-        check(st is not None, "the broker on host A did not report 2 workers (from hosts B and C) within 15 s")
-        check_eq(sorted(w.get("pid") for w in st["workers"]), sorted([wb.pid, wc.pid]),
-                 "worker pids in status (seen from host D)")
-        print("workers: %r" % [(w.get("id"), w.get("host"), w.get("pid")) for w in st["workers"]], flush=True)
-
-        alice, bob = hosts.user("alice"), hosts.user("bob")
-        alice.register("alice")
-        bob.register("bob")
-        lb = bob.listen()
-        lb.ready()
-        alice.ok("join", "net")
-        bob.ok("join", "net")
-        lb.wait_for(lambda l: l.get("type") == "membership" and l.get("room") == "net", what="bob's membership")
-        for i in range(3):
-            (alice if i % 2 == 0 else bob).ok("send", "--room", "net", "across hosts %d" % i)
-        evs = lb.collect(3, lambda l: l.get("type") == "event" and l.get("kind") == "message", timeout=10,
-                         what="room messages on host D")
-        check_eq([e.get("text") for e in evs], ["across hosts %d" % i for i in range(3)], "room messages")
-        check_eq([e.get("seq") for e in evs], [3, 4, 5], "seqs of the room messages")
-        d = alice.ok("send", "--to", "bob", "a dm across hosts")
-        dm = lb.wait_for(lambda l: l.get("type") == "dm", timeout=10, what="the DM on host D")
-        check_eq((dm.get("from"), dm.get("text")), ("alice", "a dm across hosts"), "the DM")
-        check_eq(d.json.get("delivered"), True, "DM delivered to the attached listener")
-        h = alice.ok("history", "net")
-        check_eq([l.get("seq") for l in h.lines if l.get("type") == "event"], [1, 2, 3, 4, 5], "history seqs")
-        st = admin.ok("status").json
-        served = {w.get("pid"): w.get("served") for w in st["workers"]}
-        print("multihost: broker on %s, workers on %s and %s, clients on %s; served %r" % (
-            ADDR["a"], ADDR["b"], ADDR["c"], ADDR["d"], served), flush=True)
+        scenario(hosts)
+        hosts.stop_all()
+        hosts.enable_curve()
+        scenario(hosts)
         ok = True
     except Exception:
         import traceback

@@ -177,3 +177,27 @@ TEST_CASE("the room list comes in pages that skip empty rooms") {
     CHECK(m.list("bb", 1, more) == std::vector<RoomInfo>{{"d", 1}});  // a cursor need not be a room
     CHECK(more);
 }
+
+TEST_CASE("with key binding a nick acts only from the key that registered it") {
+    NickRegistry reg(10);
+    reg.bind_keys(true);
+    const std::string k1(40, 'a'), k2(40, 'b');
+    std::string token, t2;
+    reg.set_caller_key(k1);
+    REQUIRE(reg.register_nick("alice", token) == Status::ok);
+    NickEntry* e = nullptr;
+    CHECK(reg.authenticate("ALICE", token, e) == Status::ok);
+    reg.set_caller_key(k2);
+    CHECK(reg.authenticate("alice", token, e) == Status::wrong_key);
+    // The token is checked first: without it nobody learns that the nick is bound.
+    CHECK(reg.authenticate("alice", token + "0", e) == Status::bad_token);
+    reg.set_caller_key("");
+    CHECK(reg.authenticate("alice", token, e) == Status::wrong_key);
+    // A nick restored without a key (registered before binding was on) is not bound.
+    reg.restore("old", hash_token("t"));
+    CHECK(reg.authenticate("old", "t", e) == Status::ok);
+    // Binding off: keys are not looked at.
+    reg.bind_keys(false);
+    reg.set_caller_key(k2);
+    CHECK(reg.authenticate("alice", token, e) == Status::ok);
+}

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "msgpack_config.hpp"
 #include "registry_store.hpp"
 
 using namespace chatbus;
@@ -87,4 +88,44 @@ TEST_CASE("compaction keeps exactly the live registrations") {
     }
     RegistryStore s(dir.path.string(), FsyncPolicy::always);
     CHECK(nicks_of(s) == std::vector<std::string>{"kept"});
+}
+
+TEST_CASE("a nick's bound key survives a restart and a compaction, and old records load unbound") {
+    TempDir dir;
+    const std::string key(40, 'k');
+    {
+        // A record as brokers before key binding wrote it: a map of op, nick and hash only.
+        msgpack::sbuffer body;
+        msgpack::packer<msgpack::sbuffer> pk(body);
+        TokenHash h = hash_token("old");
+        pk.pack_map(3);
+        pk.pack(std::string("op")).pack(std::string("register"));
+        pk.pack(std::string("nick")).pack(std::string("oldie"));
+        pk.pack(std::string("hash")).pack(std::vector<std::uint8_t>(h.begin(), h.end()));
+        std::string rec(4, '\0');
+        for (int i = 0; i < 4; ++i) rec[static_cast<std::size_t>(i)] = static_cast<char>((body.size() >> (8 * i)) & 0xFF);
+        rec.append(body.data(), body.size());
+        std::ofstream(dir.path / "registry.log", std::ios::binary) << rec;
+    }
+    {
+        RegistryStore s(dir.path.string(), FsyncPolicy::always);
+        REQUIRE(nicks_of(s) == std::vector<std::string>{"oldie"});
+        CHECK(s.loaded()[0].key.empty());
+        CHECK(s.loaded()[0].hash == hash_token("old"));
+        s.record_register("bound", hash_token("b"), key);
+    }
+    std::vector<StoredNick> live;
+    {
+        RegistryStore s(dir.path.string(), FsyncPolicy::never);
+        REQUIRE(nicks_of(s) == std::vector<std::string>{"oldie", "bound"});
+        CHECK(s.loaded()[1].key == key);
+        live = s.loaded();
+        for (int i = 0; i < 10010; ++i) s.record_unregister("nobody");
+        s.tick(0, live.size(), [&] { return live; });
+        CHECK(fs::file_size(dir.path / "registry.log") == 0);
+    }
+    RegistryStore s(dir.path.string(), FsyncPolicy::always);
+    REQUIRE(nicks_of(s) == std::vector<std::string>{"oldie", "bound"});
+    CHECK(s.loaded()[1].key == key);
+    CHECK(s.loaded()[0].key.empty());
 }

@@ -1,0 +1,39 @@
+// CURVE on the broker's three sockets, when configured: all become CURVE servers with the broker's key, and
+// the ZAP handler lets in only listed keys, clients and workers in separate ZAP domains so a client key cannot
+// join as a worker nor a worker key act as a client.
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "broker.hpp"
+#include "curve.hpp"
+
+namespace chatbus {
+
+void Broker::setup_curve() {
+    if (cfg_.curve_key.empty()) {
+        if (cfg_.bind_nicks_to_keys) throw std::runtime_error("bind-nicks-to-keys needs curve-key");
+        if (!cfg_.client_keys.empty() || !cfg_.worker_keys.empty()) {
+            throw std::runtime_error("client-keys and worker-keys need curve-key");
+        }
+        return;
+    }
+    if (cfg_.client_keys.empty() || cfg_.worker_keys.empty()) {
+        throw std::runtime_error("curve-key needs client-keys and worker-keys (directories of *.pub files)");
+    }
+    const CurveKeyPair own = read_key_file(cfg_.curve_key);
+    const auto clients = read_public_keys(cfg_.client_keys);
+    const auto workers = read_public_keys(cfg_.worker_keys);
+    // Before any socket binds: libzmq lets every key in while no handler is bound.
+    zap_ = std::make_unique<ZapHandler>(
+        ctx_, ZapHandler::AllowList{{kZapDomainClients, {clients.begin(), clients.end()}},
+                                    {kZapDomainWorkers, {workers.begin(), workers.end()}}});
+    make_curve_server(client_, own, kZapDomainClients);
+    make_curve_server(xpub_, own, kZapDomainClients);
+    make_curve_server(worker_, own, kZapDomainWorkers);
+    registry_.bind_keys(cfg_.bind_nicks_to_keys);
+    spdlog::info("CURVE on: broker key {}, {} client keys, {} worker keys{}", own.public_key, clients.size(),
+                 workers.size(), cfg_.bind_nicks_to_keys ? ", nicks bound to keys" : "");
+}
+
+}  // namespace chatbus
