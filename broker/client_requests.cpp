@@ -97,8 +97,8 @@ void Broker::on_client_message(std::vector<zmq::message_t>& parts) {
     Status s = decode(frame, d);
     if (Status gate = admit_client(client, d.type, mono_ms()); gate != Status::ok) {
         if (is_notification(d.type)) return;  // counted as refused; a notification is never answered
-        if (s == Status::ok || s == Status::bad_request) return reply_error(client, d.type, peek_rid(d), gate);
-        return reply(client, ErrorReply{}, gate);
+        if (s != Status::ok && s != Status::bad_request) return reply(client, ErrorReply{}, gate);
+        return reply_error(client, d.type, peek_rid(d), gate);
     }
     if (s != Status::ok) {
         ++dropped_["malformed"];

@@ -37,7 +37,7 @@ class ClientTable {
         TokenBucket bucket;
         std::int64_t seen_ms = 0;
     };
-    // Evicts up to `max` entries idle at `now_ms`; the list is in last-seen order, so only its front is looked at.
+    // Evicts up to `max` entries idle at `now_ms`. The list is in last-seen order: only its front is read.
     void evict_idle(std::int64_t now_ms, std::size_t max);
 
     ClientLimits lim_;

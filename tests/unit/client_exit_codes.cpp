@@ -15,13 +15,13 @@ using namespace chatbus::cli;
 
 TEST_CASE("exit code of every status") {
     const std::map<Status, int> expected = {
-        {Status::ok, 0},           {Status::bad_request, 4},  {Status::bad_version, 4},
-        {Status::unknown_type, 4}, {Status::too_large, 4},    {Status::invalid_nick, 4},
-        {Status::nick_taken, 4},   {Status::unknown_nick, 3}, {Status::not_registered, 3},
-        {Status::bad_token, 4},    {Status::invalid_room, 4}, {Status::no_such_room, 3},
-        {Status::not_member, 4},   {Status::invalid_text, 4}, {Status::batch_too_large, 4},
-        {Status::inbox_full, 4},   {Status::no_worker, 5},    {Status::timeout, 5},
-        {Status::internal, 4},     {Status::rate_limited, 4}, {Status::too_many_rooms, 4},
+        {Status::ok, 0},           {Status::bad_request, 4},   {Status::bad_version, 4},
+        {Status::unknown_type, 4}, {Status::too_large, 4},     {Status::invalid_nick, 4},
+        {Status::nick_taken, 4},   {Status::unknown_nick, 3},  {Status::not_registered, 3},
+        {Status::bad_token, 4},    {Status::invalid_room, 4},  {Status::no_such_room, 3},
+        {Status::not_member, 4},   {Status::invalid_text, 4},  {Status::batch_too_large, 4},
+        {Status::inbox_full, 4},   {Status::no_worker, 5},     {Status::timeout, 5},
+        {Status::internal, 4},     {Status::rate_limited, 4},  {Status::too_many_rooms, 4},
         {Status::room_full, 4},    {Status::reserved_name, 4}, {Status::too_many_clients, 4},
         {Status::wrong_key, 4},
     };

@@ -193,8 +193,8 @@ TEST_CASE("valid_text: control characters refused except newline and tab / DEL r
 
 // "Reserved nicks": names that would pass for the service itself, in any letter case.
 TEST_CASE("reserved_nick: the documented list, case-insensitively") {
-    for (const char* n : {"admin", "administrator", "broker", "chatbus", "nobody", "operator", "root", "server",
-                          "system", "worker"}) {
+    for (const char* n : {"admin", "administrator", "broker", "chatbus", "nobody", "operator", "root",
+                          "server", "system", "worker"}) {
         CAPTURE(n);
         CHECK(reserved_nick(n));
         std::string upper(n);
