@@ -1,4 +1,6 @@
 // The client endpoint: requests and notifications from chatctl and other clients.
+#include <limits>
+
 #include <spdlog/spdlog.h>
 
 #include "broker.hpp"
@@ -180,8 +182,11 @@ void Broker::on_ping(const std::string& client, const Ping& r) {
     NickEntry* e = registry_.by_listener(client);
     if (e) {
         e->listener_seen_ms = mono_ms();
-        // Only attached listeners (token holders) report what their events socket lost.
-        dropped_["slow_subscriber"] += r.missed;
+        // Only attached listeners (token holders) report what their events socket lost. Saturating: a
+        // report is the client's word, and a huge one must not wrap the counter to a small number.
+        std::uint64_t& lost = dropped_["slow_subscriber"];
+        constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+        lost = r.missed > kMax - lost ? kMax : lost + r.missed;
     }
     reply(client, PingReply{r.rid, 0, {}, boot_, e != nullptr});
 }

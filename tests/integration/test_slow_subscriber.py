@@ -19,10 +19,11 @@ from chatbus_harness import Cluster, Proc, check, check_eq, raw_requests, run_ch
 
 N = 100_000
 BATCH = 500  # texts per SEND (the broker runs with --max-batch BATCH)
+EVENTS_HWM = 10_000  # the broker's --events-hwm (default 30,000): the queue a stopped subscriber may hold
 TEXT = "m" * 180  # ~300-byte events: 100,000 of them are ~30 MB, far more than socket buffers hold
-# The broker's RSS may grow by the stopped subscriber's queue (events-hwm 10,000 x ~300 B of event + libzmq's
-# per-message overhead), the room copy (1,000 events), the reply in flight and allocator slack. Without the
-# events-hwm bound (100,000) the same flood grows it by well over this (measured: docs/security.md).
+# The broker's RSS may grow by the stopped subscriber's queue (EVENTS_HWM x ~300 B of event + ~350 B of libzmq
+# per queued message, ~6.5 MB), the room copy (1,000 events), the reply in flight and allocator slack. With
+# --events-hwm 100000 (the old shared bound) the same flood grows it by 55 MB (measured: docs/security.md).
 RSS_GROWTH_LIMIT_KB = 24 * 1024
 
 
@@ -153,4 +154,5 @@ if __name__ == "__main__":
     run_checks([
         ("a stopped listener loses events, bounded, and the broker counts exactly what it lost", slow_subscriber),
     ], cluster_factory=lambda: Cluster(workers=1, log_level="info",
-                                       broker_args=("--max-batch", str(BATCH), "--liveness", "60")))
+                                       broker_args=("--max-batch", str(BATCH), "--liveness", "60",
+                                                    "--events-hwm", str(EVENTS_HWM))))

@@ -1,6 +1,7 @@
 // The broker over real sockets, driven by a raw DEALER as a client in another language would.
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <thread>
 
 #include "broker.hpp"
@@ -172,6 +173,22 @@ TEST_CASE("DMs wait in a bounded inbox and reach the listener, which acknowledge
     auto st = alice.ask<StatusReply>(StatusRequest{10});
     CHECK(st.listeners == 1);
     CHECK(st.inboxed == 1);  // "live" is not acknowledged yet
+}
+
+TEST_CASE("PING reports of lost events count only from the attached listener, and saturate") {
+    RunningBroker b(local_config());
+    RawClient alice(b.server.endpoints().client), other(b.server.endpoints().client);
+    auto a = alice.ask<RegisterReply>(Register{1, "alice"});
+    REQUIRE(a.status == 0);
+    auto lost = [&] { return other.ask<StatusReply>(StatusRequest{9}).dropped["slow_subscriber"]; };
+
+    CHECK_FALSE(other.ask<PingReply>(Ping{2, 5}).listening);  // anyone can PING: not counted
+    CHECK(lost() == 0);
+    REQUIRE(alice.ask<ListenReply>(Listen{3, "alice", a.token}).status == 0);
+    CHECK(alice.ask<PingReply>(Ping{4, 7}).listening);
+    CHECK(lost() == 7);
+    alice.ask<PingReply>(Ping{5, std::numeric_limits<std::uint64_t>::max()});
+    CHECK(lost() == std::numeric_limits<std::uint64_t>::max());
 }
 
 TEST_CASE("a sync subscription is answered on its own topic") {

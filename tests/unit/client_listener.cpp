@@ -60,6 +60,7 @@ struct FakeBroker {
     std::vector<std::uint64_t> acks;
     std::vector<std::string> subscriptions;
     int unlistens = 0, pings = 0, histories = 0, hellos = 0, listens = 0;
+    std::uint64_t missed = 0;  // summed from the attached listener's PINGs, as the broker counts them
     std::vector<Send> sends;
     std::vector<Dm> dms;
 
@@ -156,6 +157,7 @@ struct FakeBroker {
             }
             case MsgType::ping:
                 ++pings;
+                if (!id.empty() && id == listener_id) missed += field_u64(d, "missed").value_or(0);
                 if (on_ping && !on_ping(*this, pings)) break;
                 reply(PingReply{
                     .rid = peek_rid(d), .boot = boot, .listening = !id.empty() && id == listener_id});
@@ -275,6 +277,15 @@ TEST_CASE("listener: ready first, inbox DMs acked, duplicates dropped, gaps fill
         }
     }
     CHECK(dms == 1);
+    // 7 and 8 never came over the events socket: reported once, in the output and to the broker.
+    int gaps = 0;
+    for (const auto& l : lines) {
+        if (!l.starts_with(R"({"type":"gap")")) continue;
+        ++gaps;
+        CHECK(l == R"({"type":"gap","room":"lobby","from":7,"to":8,"missed":2,"total":2})");
+    }
+    CHECK(gaps == 1);
+    CHECK(broker.missed == 2);
     REQUIRE(events.size() == 5);
     const char* texts[] = {"five", "six", "seven", "eight", "nine"};
     for (std::size_t i = 0; i < 5; ++i) {
