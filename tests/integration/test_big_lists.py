@@ -8,7 +8,7 @@
 - a worker hands such a room back to a restarted broker (W_STATE with 1,500 history events): the broker adopts
   it instead of refusing it as malformed, and a new worker gets it from the broker's copy.
 """
-from chatbus_harness import Cluster, check, check_eq, raw_register, raw_requests, run_checks
+from chatbus_harness import NO_RATE_LIMITS, Cluster, check, check_eq, raw_register, raw_requests, run_checks
 
 ROOMS = 1500
 KEPT = 1500
@@ -72,4 +72,5 @@ if __name__ == "__main__":
         ("chatctl rooms lists 1,500 rooms over paged ROOMS replies", many_rooms),
         ("a room keeping 1,500 events: paged HISTORY, handed back to a restarted broker and moved on",
          long_history),
-    ], cluster_factory=lambda: Cluster(workers=1, log_level="info", worker_args=("--history", str(KEPT))))
+    ], cluster_factory=lambda: Cluster(workers=1, log_level="info", worker_args=("--history", str(KEPT)),
+                                     broker_args=NO_RATE_LIMITS))

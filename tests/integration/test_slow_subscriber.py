@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 
-from chatbus_harness import Cluster, Proc, check, check_eq, raw_requests, run_checks
+from chatbus_harness import NO_RATE_LIMITS, Cluster, Proc, check, check_eq, raw_requests, run_checks
 
 N = 100_000
 BATCH = 500  # texts per SEND (the broker runs with --max-batch BATCH)
@@ -155,4 +155,4 @@ if __name__ == "__main__":
         ("a stopped listener loses events, bounded, and the broker counts exactly what it lost", slow_subscriber),
     ], cluster_factory=lambda: Cluster(workers=1, log_level="info",
                                        broker_args=("--max-batch", str(BATCH), "--liveness", "60",
-                                                    "--events-hwm", str(EVENTS_HWM))))
+                                                    "--events-hwm", str(EVENTS_HWM), *NO_RATE_LIMITS)))
