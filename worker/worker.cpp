@@ -117,6 +117,17 @@ void Worker::send_ready() {
     ready_ok_ = send_to_broker({encode(WReady{id_, host_, static_cast<std::uint64_t>(getpid())})});
     if (ready_ok_) {
         spdlog::debug("worker {}: W_READY sent", id_);
+        curve_failing_since_ = 0;
+    } else if (curve_.enabled()) {
+        // A refused CURVE handshake looks like a broker that is not there: name the likelier causes, at most
+        // once a minute.
+        if (!curve_failing_since_) curve_failing_since_ = ready_sent_;
+        if (ready_sent_ - curve_failing_since_ >= 5000 && ready_sent_ - curve_warned_ >= 60000) {
+            curve_warned_ = ready_sent_;
+            spdlog::warn("worker {}: no CURVE connection to {} for {} s: is our public key in the broker's "
+                         "worker-keys, and --broker-key its public key?",
+                         id_, cfg_.broker, (ready_sent_ - curve_failing_since_) / 1000);
+        }
     }
 }
 

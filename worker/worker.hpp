@@ -75,6 +75,7 @@ class Worker {
     zmq::context_t ctx_{1};
     std::optional<zmq::socket_t> dealer_;
     CurveClientKeys curve_;  // read once at start: a bad key file is a configuration error
+    std::int64_t curve_failing_since_ = 0, curve_warned_ = 0;  // READY could not be sent (CURVE on)
     RoomTable table_;
 
     Phase phase_ = Phase::awaiting_welcome;
