@@ -4,6 +4,7 @@
 #include "broker.hpp"
 #include "clock.hpp"
 #include "names.hpp"
+#include "send_head.hpp"
 #include "socket_util.hpp"
 
 namespace chatbus {
@@ -128,7 +129,7 @@ void Broker::handle_request(const std::string& client, Decoded& d, std::string_v
         case MsgType::leave:
             return on(std::type_identity<Leave>{}, route);
         case MsgType::send:
-            return on(std::type_identity<Send>{}, route);
+            return on(std::type_identity<SendHead>{}, route);
         case MsgType::who:
             return on(std::type_identity<Who>{}, route_anonymous);
         case MsgType::history:
@@ -209,11 +210,7 @@ void Broker::accept_room_request(const std::string& client, const Req& r, std::s
         Status s = registry_.authenticate(r.nick, r.token, e);
         if (s != Status::ok) return reply(client, Reply{r.rid}, s);
         // Workers show the nick as they get it; give them the registered spelling (rarely differs).
-        if (r.nick != e->display) {
-            Req copy = r;
-            copy.nick = e->display;
-            request = encode(copy);
-        }
+        if (r.nick != e->display) request = with_nick(r, raw, e->display);
     }
     if (!valid_room(r.room)) return reply(client, Reply{r.rid}, Status::invalid_room);
     if (workers_.live_count() == 0 && recovering_until_ms_ == 0) {
