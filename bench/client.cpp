@@ -187,7 +187,14 @@ bool peek_event(std::string_view frame, EventView& out) {
     out = {};
     for (std::uint64_t i = 0; i < n && r.ok; ++i) {
         std::string_view key;
-        if (!r.str(key)) return false;
+        // Keys are short: a fixstr read inline (the general reader is for anything else).
+        if (r.p < r.end && (*r.p & 0xe0) == 0xa0 && static_cast<std::size_t>(r.end - r.p) > (*r.p & 0x1fu)) {
+            std::size_t len = *r.p & 0x1fu;
+            key = std::string_view(reinterpret_cast<const char*>(r.p + 1), len);
+            r.p += 1 + len;
+        } else if (!r.str(key)) {
+            return false;
+        }
         if (key == "seq") {
             if (!r.uint(out.seq)) return false;
         } else if (key == "kind") {

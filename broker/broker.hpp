@@ -83,10 +83,10 @@ class Broker {
     // worker_channel.cpp
     void on_worker_message(std::vector<zmq::message_t>& parts);
     void on_worker_ready(const std::string& routing_id, const WReady& r, std::int64_t now);
-    void on_worker_reply(WorkerState& w, std::vector<zmq::message_t>& parts);
+    void on_worker_reply(WorkerState& w, const Decoded& d, std::vector<zmq::message_t>& parts);
     void on_worker_state(WorkerState& w, const WState& s);
     void on_worker_disconnect(WorkerState& w);
-    void apply_event(const std::string& room, zmq::message_t& frame,
+    void apply_event(const std::string& room, std::string_view topic, RoomState& rs, zmq::message_t& frame,
                      std::vector<std::pair<std::string, Membership>>& notices);
     // By value: callers pass ids that live inside the worker entry this removes.
     void worker_gone(std::string routing_id);

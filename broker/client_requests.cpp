@@ -7,6 +7,7 @@
 #include "clock.hpp"
 #include "curve.hpp"
 #include "names.hpp"
+#include "send_head.hpp"
 #include "socket_util.hpp"
 
 namespace chatbus {
@@ -138,7 +139,7 @@ void Broker::handle_request(const std::string& client, Decoded& d, std::string_v
         case MsgType::leave:
             return on(std::type_identity<Leave>{}, route);
         case MsgType::send:
-            return on(std::type_identity<Send>{}, route);
+            return on(std::type_identity<SendHead>{}, route);
         case MsgType::who:
             return on(std::type_identity<Who>{}, route_anonymous);
         case MsgType::history:
@@ -239,11 +240,7 @@ void Broker::accept_room_request(const std::string& client, const Req& r, std::s
         if (s != Status::ok) return reply(client, Reply{r.rid}, s);
         actor = e;
         // Workers show the nick as they get it; give them the registered spelling (rarely differs).
-        if (r.nick != e->display) {
-            Req copy = r;
-            copy.nick = e->display;
-            request = encode(copy);
-        }
+        if (r.nick != e->display) request = with_nick(r, raw, e->display);
     }
     if (!valid_room(r.room)) return reply(client, Reply{r.rid}, Status::invalid_room);
     if (actor) {

@@ -10,8 +10,8 @@ RoomState* RoomMirror::find(const std::string& room) {
     return it == rooms_.end() ? nullptr : &it->second;
 }
 
-std::optional<MembershipChange> RoomMirror::apply(const EventView& e, std::string_view frame, bool& seq_break) {
-    RoomState& r = rooms_[std::string(e.room)];
+std::optional<MembershipChange> RoomMirror::apply(RoomState& r, const EventView& e, std::string_view frame,
+                                                  bool& seq_break) {
     seq_break = e.seq != r.seq + 1;
     r.seq = e.seq;
     if (r.history.size() >= history_limit_) {

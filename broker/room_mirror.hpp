@@ -46,7 +46,12 @@ class RoomMirror {
     void erase(const std::string& room) { rooms_.erase(room); }
     // Appends an event; returns a membership change for join/leave. Sequence breaks are reported in
     // `seq_break` (they mean a worker and the broker disagree; the event still wins).
-    std::optional<MembershipChange> apply(const EventView& e, std::string_view frame, bool& seq_break);
+    std::optional<MembershipChange> apply(const EventView& e, std::string_view frame, bool& seq_break) {
+        return apply(rooms_[std::string(e.room)], e, frame, seq_break);
+    }
+    // The same, for a room already looked up (the broker's hot path: one lookup per reply, not per event).
+    std::optional<MembershipChange> apply(RoomState& r, const EventView& e, std::string_view frame,
+                                          bool& seq_break);
     WState state_of(const std::string& room) const;
     // Takes a worker's copy when it is newer than ours; returns false (keeping ours) otherwise.
     bool adopt(const WState& s, const std::string& holder);

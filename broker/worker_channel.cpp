@@ -3,6 +3,7 @@
 
 #include "broker.hpp"
 #include "clock.hpp"
+#include "msgpack_peek.hpp"
 #include "names.hpp"
 #include "socket_util.hpp"
 #include "worker_messages.hpp"
@@ -51,7 +52,7 @@ void Broker::on_worker_message(std::vector<zmq::message_t>& parts) {
             return on_worker_disconnect(*w);
         case MsgType::w_reply:
             workers_.heard(*w, now);
-            return on_worker_reply(*w, parts);
+            return on_worker_reply(*w, d, parts);
         case MsgType::w_state: {
             WState s;
             if (body_as(d, s) != Status::ok || !valid_room(s.room)) {
@@ -83,10 +84,9 @@ void Broker::on_worker_ready(const std::string& routing_id, const WReady& r, std
                                                cfg_.max_batch}));
 }
 
-void Broker::on_worker_reply(WorkerState& w, std::vector<zmq::message_t>& parts) {
-    Decoded d;
+void Broker::on_worker_reply(WorkerState& w, const Decoded& d, std::vector<zmq::message_t>& parts) {
     WReply r;
-    if (parts.size() < 3 || decode(view(parts[1]), d) != Status::ok || body_as(d, r) != Status::ok) {
+    if (parts.size() < 3 || body_as(d, r) != Status::ok) {
         ++dropped_["malformed"];
         return;
     }
@@ -100,8 +100,13 @@ void Broker::on_worker_reply(WorkerState& w, std::vector<zmq::message_t>& parts)
     // Events first (into the room's copy and out to subscribers), then the reply, then MEMBERSHIP: a client
     // that is also the nick's listener learns the outcome before the notification.
     std::vector<std::pair<std::string, Membership>> notices;
-    for (std::size_t i = 3; i < parts.size(); ++i) apply_event(p->room, parts[i], notices);
-    if (!p->answered && !p->client.empty()) send_to_client(p->client, view(parts[2]));
+    if (parts.size() > 3) {
+        // Every event of a request is about its room: look the room and its topic up once per reply.
+        std::string topic = room_topic(p->room);
+        RoomState& rs = rooms_.get(p->room);
+        for (std::size_t i = 3; i < parts.size(); ++i) apply_event(p->room, topic, rs, parts[i], notices);
+    }
+    if (!p->answered && !p->client.empty() && !send_routed(client_, p->client, parts[2])) ++dropped_["unroutable"];
     std::string room = std::move(p->room);
     pending_.erase(r.bid);
     if (RoomState* rs = rooms_.find(room)) {
@@ -117,27 +122,24 @@ void Broker::on_worker_reply(WorkerState& w, std::vector<zmq::message_t>& parts)
     if (w.draining) finish_drain_if_idle(w.routing_id);
 }
 
-void Broker::apply_event(const std::string& room, zmq::message_t& frame,
+void Broker::apply_event(const std::string& room, std::string_view topic, RoomState& rs, zmq::message_t& frame,
                          std::vector<std::pair<std::string, Membership>>& notices) {
-    Decoded d;
     std::string_view bytes = view(frame);
-    // A request touches one room: an event about another, or under another topic, is not accepted.
-    if (!bytes.starts_with(room_topic(room)) || decode_topic_frame(bytes, d) != Status::ok ||
-        d.type != MsgType::event) {
+    // A request touches one room: an event about another, or under another topic, is not accepted. The body
+    // is checked as decode() would and read in place: unpacking it costs more than everything else here.
+    EventFields f;
+    std::string_view body = bytes.substr(std::min(bytes.size(), topic.size()));
+    if (!bytes.starts_with(topic) || body.size() < kHeaderSize || body[0] != kSignature0 ||
+        body[1] != kSignature1 || static_cast<std::uint8_t>(body[2]) != kProtocolVersion ||
+        static_cast<std::uint8_t>(body[3]) != static_cast<std::uint8_t>(MsgType::event) ||
+        !peek_event_fields(body.substr(kHeaderSize), f) || !f.have_room || f.room != room || !f.have_kind ||
+        !f.have_nick || !f.have_seq) {
         ++dropped_["malformed"];
         return;
     }
-    auto e_room = field_str(d, "room");
-    auto kind = field_str(d, "kind");
-    auto nick = field_str(d, "nick");
-    auto seq = field_u64(d, "seq");
-    if (!e_room || *e_room != room || !kind || !nick || !seq) {
-        ++dropped_["malformed"];
-        return;
-    }
-    EventView e{*e_room, *kind, *nick, *seq};
+    EventView e{f.room, f.kind, f.nick, f.seq};
     bool seq_break = false;
-    auto change = rooms_.apply(e, bytes, seq_break);
+    auto change = rooms_.apply(rs, e, bytes, seq_break);
     if (seq_break) {
         ++dropped_["seq_break"];
         spdlog::warn("room {}: event #{} does not follow the broker's copy", room, e.seq);

@@ -1,6 +1,7 @@
 #include "codec.hpp"
 
 #include <algorithm>
+#include <memory>
 
 namespace chatbus {
 
@@ -42,8 +43,13 @@ Status decode_with(std::string_view frame, Decoded& out, const msgpack::unpack_l
     out.type = *type;
     try {
         std::size_t off = 0;
-        out.body = msgpack::unpack(frame.data() + kHeaderSize, frame.size() - kHeaderSize, off, nullptr,
-                                   nullptr, limit);
+        std::size_t len = frame.size() - kHeaderSize;
+        // A zone sized to the body: msgpack's default 8 KiB first chunk made every small request pay a
+        // large malloc and free; a body that needs more grows the zone as before.
+        auto zone = std::make_unique<msgpack::zone>(std::clamp<std::size_t>(2 * len + 128, 256, 8192));
+        msgpack::object obj = msgpack::unpack(*zone, frame.data() + kHeaderSize, len, off, nullptr, nullptr,
+                                              limit);
+        out.body = msgpack::object_handle(obj, std::move(zone));
         // Trailing bytes after the map mean the frame is not what it claims to be.
         if (off != frame.size() - kHeaderSize) return Status::bad_request;
     } catch (...) {

@@ -50,6 +50,13 @@ constexpr std::array kTypes{
     MsgTypeInfo{MsgType::sync, "SYNC"},
 };
 
+// Every frame's type byte is looked up: one load instead of a scan of kTypes. true marks a known code.
+constexpr std::array<bool, 256> kKnown = [] {
+    std::array<bool, 256> known{};
+    for (const auto& t : kTypes) known[static_cast<std::uint8_t>(t.type)] = true;
+    return known;
+}();
+
 }  // namespace
 
 std::span<const MsgTypeInfo> all_message_types() {
@@ -57,10 +64,8 @@ std::span<const MsgTypeInfo> all_message_types() {
 }
 
 std::optional<MsgType> msg_type_from_wire(std::uint8_t code) {
-    for (const auto& t : kTypes) {
-        if (static_cast<std::uint8_t>(t.type) == code) return t.type;
-    }
-    return std::nullopt;
+    if (!kKnown[code]) return std::nullopt;
+    return static_cast<MsgType>(code);
 }
 
 std::string_view msg_type_name(MsgType type) {

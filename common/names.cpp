@@ -1,6 +1,7 @@
 #include "names.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 namespace chatbus {
 namespace {
@@ -38,6 +39,18 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& cp) 
     // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
     return len;
+}
+
+// True when all eight bytes at p are in 0x20..0x7E (SWAR: no byte has the top bit set, none is below 0x20,
+// none is 0x7F). Each test is exact once the top bits are known to be clear.
+bool printable_ascii8(const char* p) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    if (w & highs) return false;
+    if ((w - 0x20 * ones) & ~w & highs) return false;
+    std::uint64_t x = w ^ (0x7F * ones);
+    return ((x - ones) & ~x & highs) == 0;
 }
 
 }  // namespace
@@ -81,6 +94,16 @@ std::string fold_name(std::string_view name) {
 bool valid_text(std::string_view text, std::size_t max_bytes) {
     if (text.empty() || text.size() > max_bytes) return false;
     for (std::size_t i = 0; i < text.size();) {
+        // Most text is printable ASCII: eight bytes at a time while it is, then byte by byte.
+        if (i + 8 <= text.size() && printable_ascii8(text.data() + i)) {
+            i += 8;
+            continue;
+        }
+        auto b = static_cast<std::uint8_t>(text[i]);
+        if (b >= 0x20 && b < 0x7F) {
+            ++i;
+            continue;
+        }
         std::uint32_t cp = 0;
         std::size_t n = utf8_sequence(text, i, cp);
         if (n == 0) return false;

@@ -28,6 +28,18 @@ bool send_frames(zmq::socket_t& s, std::initializer_list<std::string_view> frame
     return true;
 }
 
+bool send_routed(zmq::socket_t& s, std::string_view routing_id, zmq::message_t& frame) {
+    try {
+        if (!s.send(zmq::const_buffer(routing_id.data(), routing_id.size()),
+                    zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+            return false;
+        }
+        return s.send(frame, zmq::send_flags::dontwait).has_value();
+    } catch (const zmq::error_t&) {
+        return false;
+    }
+}
+
 std::string last_endpoint(zmq::socket_t& s) {
     return s.get(zmq::sockopt::last_endpoint);
 }

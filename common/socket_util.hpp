@@ -18,6 +18,10 @@ inline std::string_view view(const zmq::message_t& m) {
 // Sends frames without blocking; false when the peer is gone or the queue is full (the caller counts it).
 bool send_frames(zmq::socket_t& s, std::initializer_list<std::string_view> frames);
 
+// Sends [routing id][frame] on a ROUTER without blocking, moving `frame` instead of copying it (it is empty
+// afterwards, whether or not the send succeeded). False as send_frames().
+bool send_routed(zmq::socket_t& s, std::string_view routing_id, zmq::message_t& frame);
+
 // The endpoint a socket actually bound (resolves "tcp://127.0.0.1:*").
 std::string last_endpoint(zmq::socket_t& s);
 

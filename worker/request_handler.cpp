@@ -74,7 +74,8 @@ std::optional<std::string> handle_request(RoomTable& table, std::string_view fra
         case MsgType::leave:
             return run<Leave>(d, [&](const Leave& r) { return table.leave(r, events); });
         case MsgType::send:
-            return run<Send>(d, [&](const Send& r) { return table.send(r, events); });
+            // Views: the texts are copied once, into the room's history, not first into the request.
+            return run<SendView>(d, [&](const SendView& r) { return table.send(r, events); });
         case MsgType::who:
             return run<Who>(d, [&](const Who& r) { return table.who(r); });
         case MsgType::history:

@@ -37,17 +37,32 @@ std::vector<std::string> Room::members() const {
 }
 
 const Event& Room::append(std::string_view kind, std::string_view nick, std::string_view text) {
-    Event e{name_, ++seq_, std::string(kind), std::string(nick), std::string(text), wall_ms()};
+    ++seq_;
     if (history_limit_ == 0) {
         // Nothing is kept, but the caller still needs the event to publish it.
         history_.clear();
-        history_.push_back(std::move(e));
+        history_.push_back(
+            Event{name_, seq_, std::string(kind), std::string(nick), std::string(text), wall_ms()});
         return history_.back();
     }
-    while (history_.size() >= history_limit_) {
+    while (history_.size() > history_limit_) {
         history_.pop_front();
     }
-    history_.push_back(std::move(e));
+    if (history_.size() == history_limit_) {
+        // Reuse the oldest event's buffers: no allocation per message once the ring is full.
+        Event oldest = std::move(history_.front());
+        history_.pop_front();
+        oldest.seq = seq_;
+        oldest.kind.assign(kind);
+        oldest.nick.assign(nick);
+        oldest.text.assign(text);
+        oldest.ts = wall_ms();
+        if (oldest.room != name_) oldest.room = name_;
+        history_.push_back(std::move(oldest));
+        return history_.back();
+    }
+    history_.push_back(
+        Event{name_, seq_, std::string(kind), std::string(nick), std::string(text), wall_ms()});
     return history_.back();
 }
 

@@ -117,6 +117,15 @@ LeaveReply RoomTable::leave(const Leave& req, std::vector<Event>& events) {
 }
 
 SendReply RoomTable::send(const Send& req, std::vector<Event>& events) {
+    return send_texts(req, events);
+}
+
+SendReply RoomTable::send(const SendView& req, std::vector<Event>& events) {
+    return send_texts(req, events);
+}
+
+template <class Req>
+SendReply RoomTable::send_texts(const Req& req, std::vector<Event>& events) {
     if (!valid_room(req.room)) {
         return failure<SendReply>(req.rid, Status::invalid_room);
     }

@@ -14,6 +14,15 @@
 
 namespace chatbus {
 
+// SEND as the worker reads it on the hot path: the texts stay in the decoded frame's zone.
+struct SendView {
+    static constexpr MsgType kType = MsgType::send;
+    std::uint64_t rid = 0;
+    std::string nick, token, room;
+    std::vector<std::string_view> texts;
+    MSGPACK_DEFINE_MAP(rid, nick, token, room, texts)
+};
+
 struct RoomLimits {
     std::size_t history = 1000;   // events kept per room
     std::size_t max_text = 4096;  // bytes per text; the broker's WELCOME overrides it
@@ -33,6 +42,8 @@ class RoomTable {
     JoinReply join(const Join& req, std::vector<Event>& events);
     LeaveReply leave(const Leave& req, std::vector<Event>& events);
     SendReply send(const Send& req, std::vector<Event>& events);
+    // The same for a SEND whose texts are views into the decoded frame (no copy until the history keeps them).
+    SendReply send(const SendView& req, std::vector<Event>& events);
     WhoReply who(const Who& req) const;
     // The oldest events of the selection, one page of them (`more` says others follow).
     HistoryReply history(const History& req) const;
@@ -55,6 +66,8 @@ class RoomTable {
     std::vector<std::string> room_names() const;
 
   private:
+    template <class Req>
+    SendReply send_texts(const Req& req, std::vector<Event>& events);
     Room* find_mut(const std::string& folded);
 
     RoomLimits limits_;

@@ -11,6 +11,7 @@
 
 #include "clock.hpp"
 #include "codec.hpp"
+#include "event_frame.hpp"
 #include "request_handler.hpp"
 #include "socket_util.hpp"
 
@@ -38,15 +39,6 @@ std::string hostname() {
 bool is_type(std::string_view frame, MsgType type) {
     return frame.size() >= kHeaderSize &&
            static_cast<std::uint8_t>(frame[3]) == static_cast<std::uint8_t>(type);
-}
-
-// An event frame as the broker publishes it: the same bytes as encode_with_topic(room_topic(room), e),
-// written into a reused string.
-void encode_event_frame(std::string& out, const Event& e) {
-    out.assign(kRoomTopicPrefix);
-    out.append(e.room);
-    out.push_back('\0');
-    encode_into(out, e);
 }
 
 }  // namespace

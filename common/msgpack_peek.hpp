@@ -1,0 +1,25 @@
+#pragma once
+// Reading a few fields of a msgpack map without unpacking it: no zone, no allocation, views into the input.
+// For the broker's hot path, which needs four fields of each event and must still refuse every body that
+// decode() would refuse (bad msgpack, trailing bytes, the network unpack limits).
+#include <cstdint>
+#include <string_view>
+
+namespace chatbus {
+
+// The fields of an EVENT body the broker needs; `have` tells which were present with the right type.
+struct EventFields {
+    std::string_view room, kind, nick;
+    std::uint64_t seq = 0;
+    bool have_room = false, have_kind = false, have_nick = false, have_seq = false;
+};
+
+// `body` is the msgpack part of a frame (after topic and header). True when it is exactly one map within
+// network_unpack_limit() (codec.hpp) and none of the four fields has the wrong type; the first occurrence
+// of each is read from its top level.
+bool peek_event_fields(std::string_view body, EventFields& out) noexcept;
+
+// True when `body` is exactly one well-formed msgpack value within network_unpack_limit().
+bool msgpack_well_formed(std::string_view body) noexcept;
+
+}  // namespace chatbus

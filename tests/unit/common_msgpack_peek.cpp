@@ -1,0 +1,131 @@
+// The broker's in-place event reader must accept exactly the bodies decode() accepts, and read the same
+// fields from them.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "codec.hpp"
+#include "messages.hpp"
+#include "msgpack_peek.hpp"
+
+using namespace chatbus;
+
+namespace {
+
+std::string event_body(const Event& e) {
+    std::string frame = encode(e);
+    return frame.substr(kHeaderSize);
+}
+
+// What the broker read before: decode() and the field lookups. Empty optional: refused.
+struct Read {
+    bool ok = false;
+    std::string room, kind, nick;
+    std::uint64_t seq = 0;
+};
+
+Read by_decode(const std::string& body) {
+    Decoded d;
+    std::string frame = std::string{'C', 'B', 1, static_cast<char>(MsgType::event)} + body;
+    Read r;
+    if (decode(frame, d) != Status::ok) return r;
+    auto room = field_str(d, "room");
+    auto kind = field_str(d, "kind");
+    auto nick = field_str(d, "nick");
+    auto seq = field_u64(d, "seq");
+    if (!room || !kind || !nick || !seq) return r;
+    return {true, std::string(*room), std::string(*kind), std::string(*nick), *seq};
+}
+
+Read by_peek(const std::string& body) {
+    EventFields f;
+    Read r;
+    if (!peek_event_fields(body, f) || !f.have_room || !f.have_kind || !f.have_nick || !f.have_seq) return r;
+    return {true, std::string(f.room), std::string(f.kind), std::string(f.nick), f.seq};
+}
+
+void same(const std::string& body) {
+    Read a = by_decode(body), b = by_peek(body);
+    CHECK(a.ok == b.ok);
+    if (a.ok && b.ok) {
+        CHECK(a.room == b.room);
+        CHECK(a.kind == b.kind);
+        CHECK(a.nick == b.nick);
+        CHECK(a.seq == b.seq);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("peek_event_fields reads what decode reads") {
+    Event e{"lobby", 42, "message", "alice", std::string(100, 'm'), 1700000000000};
+    std::string body = event_body(e);
+    Read r = by_peek(body);
+    CHECK(r.ok);
+    CHECK(r.room == "lobby");
+    CHECK(r.kind == "message");
+    CHECK(r.nick == "alice");
+    CHECK(r.seq == 42);
+    same(body);
+    same(event_body(Event{"r", 1, "join", "bob", "", 0}));
+    same(event_body(Event{"r", 0xFFFFFFFFFFull + 5, "leave", "bob", std::string(70000, 'x'), 0}));
+}
+
+TEST_CASE("peek_event_fields refuses what decode refuses") {
+    std::string body = event_body(Event{"lobby", 7, "message", "alice", "hi", 1});
+    same("");
+    same(body + "x");                      // trailing bytes
+    same(body.substr(0, body.size() - 1));  // truncated
+    same("\x90");                          // an array, not a map
+    same("\xc1");                          // reserved byte
+    same("\x81\xa4room\x05");              // room is not a string
+    same("\x84\xa4room\xa1r\xa4kind\xa1k\xa4nick\xa1n\xa3seq\xff");  // negative seq
+    same("\x84\xa4room\xa1r\xa4kind\xa1k\xa4nick\xa1n\xa3seq\xd0\x05");  // int8 5 reads as 5
+    same("\x81\xa5texts\xdd\xff\xff\xff\xff");  // array bomb
+    same("\x81\xa5texts\xdb\xff\xff\xff\xff");  // str bomb
+    std::string deep = "\x81\xa5texts" + std::string(40, '\x91') + "\xa1x";
+    same(deep);
+    // Duplicate keys: the first one counts.
+    same("\x85\xa4room\xa1r\xa4kind\xa1k\xa4nick\xa1n\xa3seq\x01\xa3seq\x02");
+    same("\x85\xa4room\x01\xa4room\xa1r\xa4kind\xa1k\xa4nick\xa1n\xa3seq\x01");
+}
+
+TEST_CASE("peek_event_fields agrees with decode on mutated events") {
+    std::mt19937 rng(12345);
+    std::string base = event_body(Event{"lobby", 300, "message", "alice", "some text here", 1700000000000});
+    for (int i = 0; i < 20000; ++i) {
+        std::string body = base;
+        int edits = 1 + static_cast<int>(rng() % 3);
+        for (int k = 0; k < edits; ++k) {
+            std::size_t at = rng() % body.size();
+            switch (rng() % 3) {
+                case 0:
+                    body[at] = static_cast<char>(rng() & 0xff);
+                    break;
+                case 1:
+                    body.erase(at, 1 + rng() % 3);
+                    break;
+                default:
+                    body.insert(at, 1, static_cast<char>(rng() & 0xff));
+            }
+            if (body.empty()) break;
+        }
+        same(body);
+    }
+}
+
+TEST_CASE("msgpack_well_formed matches the unpack limits") {
+    CHECK(msgpack_well_formed("\x80"));
+    CHECK(msgpack_well_formed("\x92\x01\xa1x"));
+    CHECK_FALSE(msgpack_well_formed("\x92\x01"));
+    CHECK_FALSE(msgpack_well_formed("\x80\x80"));
+    // Nesting at and around the depth limit: as decode() decides.
+    for (int depth = 13; depth <= 18; ++depth) {
+        std::string body = "\x81\xa1k" + std::string(static_cast<std::size_t>(depth - 1), '\x91') + "\x01";
+        Decoded d;
+        bool decoded = decode(std::string{'C', 'B', 1, static_cast<char>(MsgType::event)} + body, d) == Status::ok;
+        CHECK_MESSAGE(msgpack_well_formed(body) == decoded, "depth ", depth);
+    }
+}
