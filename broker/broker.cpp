@@ -34,6 +34,10 @@ Broker::Broker(BrokerConfig cfg)
     client_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(cfg_.max_frame * 4));
     worker_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(cfg_.max_frame * 64));
     xpub_.set(zmq::sockopt::maxmsgsize, int64_t{4096});
+    // Every listener reconnects at once after a broker restart; libzmq's default listen backlog (100) drops
+    // their SYNs into the kernel's 1 s/3 s/7 s retries.
+    client_.set(zmq::sockopt::backlog, 4096);
+    xpub_.set(zmq::sockopt::backlog, 4096);
     setup_curve();
 
     if (!cfg_.state_dir.empty()) {
