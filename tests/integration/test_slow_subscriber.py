@@ -20,6 +20,9 @@ from chatbus_harness import NO_RATE_LIMITS, Cluster, Proc, check, check_eq, raw_
 N = 100_000
 BATCH = 500  # texts per SEND (the broker runs with --max-batch BATCH)
 EVENTS_HWM = 10_000  # the broker's --events-hwm (default 30,000): the queue a stopped subscriber may hold
+# The flood stays at most this many events ahead of what the reading listener has printed: a reader that falls
+# EVENTS_HWM behind is a slow subscriber too (on a fast machine the flood outruns a printing chatctl).
+CREDIT = EVENTS_HWM // 2
 TEXT = "m" * 180  # ~300-byte events: 100,000 of them are ~30 MB, far more than socket buffers hold
 # The broker's RSS may grow by the stopped subscriber's queue (EVENTS_HWM x ~300 B of event + ~350 B of libzmq
 # per queued message, ~6.5 MB), the room copy (1,000 events), the reply in flight and allocator slack. With
@@ -62,6 +65,21 @@ def last_event_seq(path):
     return seqs[-1] if seqs else 0
 
 
+def tail_event_seq(path):
+    """The seq of the last complete event line, reading only the file's end (called often during the flood)."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - 8192))
+        tail = f.read().decode(errors="replace")
+    for line in reversed(tail.split("\n")[1:-1]):  # the first may be cut, the last still being written
+        if line.startswith('{"type":"event"'):
+            try:
+                return json.loads(line)["seq"]
+            except ValueError:
+                pass
+    return 0
+
+
 def start_listener(c, user):
     """`chatctl listen --json` with stdout in a file: a pipe read by this (busy) interpreter would slow it down."""
     p = Proc("listen-%s" % user.name, user.argv("listen"), env=user.env())
@@ -94,7 +112,12 @@ def slow_subscriber(c):
     try:
         sampler.start()
         t0 = time.monotonic()
-        replies = raw_requests(c, "SEND", bodies, window=4, timeout=60)
+        replies = []
+        per_group = CREDIT // BATCH
+        for g in range(0, len(bodies), per_group):
+            wait_for(lambda: g == 0 or tail_event_seq(fast_p.log.name) >= 3 + g * BATCH, 60,
+                     "the reading listener to come within %d events of the flood" % CREDIT)
+            replies += raw_requests(c, "SEND", bodies[g:g + per_group], window=4, timeout=60)
         check(all(r.get("status") == 0 for r in replies), "a SEND failed: %r" %
               [r for r in replies if r.get("status") != 0][:1])
         last = replies[-1]["last_seq"]

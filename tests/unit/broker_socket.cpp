@@ -165,6 +165,9 @@ TEST_CASE("DMs wait in a bounded inbox and reach the listener, which acknowledge
     REQUIRE(decode_as(bob.recv_raw(), got) == Status::ok);
     CHECK(got.text == "second");
     bob.send_raw(encode(DmAck{"bob", got.id}));
+    // DM_ACK has no reply, and alice's next DM comes on another socket: a PING answered on bob's socket proves
+    // the broker has taken the acknowledgement (one connection is read in order), so the inbox has room.
+    REQUIRE(bob.ask<PingReply>(Ping{20}).listening);
 
     auto live = alice.ask<DmReply>(Dm{9, "alice", a.token, "bob", "live"});
     CHECK(live.delivered);
