@@ -1,12 +1,31 @@
 #include "socket_util.hpp"
 
+#include <cerrno>
+
 namespace chatbus {
+
+namespace {
+
+// A signal can interrupt even a non-blocking receive (libzmq first reads its internal command pipe, and that
+// read can be interrupted); nothing was taken from the socket then, so receiving again is safe. Found by fuzz_broker, whose
+// libFuzzer timer signals hit the harness's sockets.
+bool recv_retrying(zmq::socket_t& s, zmq::message_t& m) {
+    while (true) {
+        try {
+            return s.recv(m, zmq::recv_flags::dontwait).has_value();
+        } catch (const zmq::error_t& e) {
+            if (e.num() != EINTR) throw;
+        }
+    }
+}
+
+}  // namespace
 
 bool recv_multipart(zmq::socket_t& s, std::vector<zmq::message_t>& parts) {
     parts.clear();
     while (true) {
         zmq::message_t m;
-        if (!s.recv(m, zmq::recv_flags::dontwait)) return !parts.empty();
+        if (!recv_retrying(s, m)) return !parts.empty();
         bool more = m.more();
         parts.push_back(std::move(m));
         if (!more) return true;
