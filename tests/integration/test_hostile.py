@@ -17,7 +17,7 @@ import msgpack
 import zmq
 
 from chatbus_harness import (NO_RATE_LIMITS, STATUS, T, TYPE_NAME, Cluster, Proc, RawClient, decode, encode,
-                             free_port, room_topic)
+                             free_port, room_topic, rss_kb)
 
 HDR = b"CB\x01"
 BOMB_MAP = bytes.fromhex("88dfffffff8b")          # a map claiming 2^32-1 entries inside a map
@@ -74,14 +74,6 @@ class Tally:
 def expect_eq(got, want, what):
     if got != want:
         raise AssertionError("%s: got %r, expected %r" % (what, got, want))
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for pid %d" % pid)
 
 
 def pack_raw_str(body):

@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 
-from chatbus_harness import NO_RATE_LIMITS, Cluster, Proc, check, check_eq, raw_requests, run_checks
+from chatbus_harness import NO_RATE_LIMITS, Cluster, Proc, check, check_eq, raw_requests, rss_kb, run_checks
 
 N = 100_000
 BATCH = 500  # texts per SEND (the broker runs with --max-batch BATCH)
@@ -28,14 +28,6 @@ TEXT = "m" * 180  # ~300-byte events: 100,000 of them are ~30 MB, far more than 
 # per queued message, ~6.5 MB), the room copy (1,000 events), the reply in flight and allocator slack. With
 # --events-hwm 100000 (the old shared bound) the same flood grows it by 55 MB (measured: docs/security.md).
 RSS_GROWTH_LIMIT_KB = 24 * 1024
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for pid %d" % pid)
 
 
 def json_lines(path):
