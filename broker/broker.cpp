@@ -54,15 +54,18 @@ void Broker::bind() {
     if (bound_ok_) return;
     client_.bind(cfg_.client);
     worker_.bind(cfg_.worker);
+    std::string worker_bound = last_endpoint(worker_);
+    if (cfg_.local_workers > 0) worker_.bind(LocalWorkers::kEndpoint);
     xpub_.bind(cfg_.events);
-    bound_ = {last_endpoint(client_), last_endpoint(worker_), last_endpoint(xpub_)};
+    bound_ = {last_endpoint(client_), worker_bound, last_endpoint(xpub_)};
     bound_ok_ = true;
-    spdlog::info("ready: client={} worker={} events={} boot={}", bound_.client, bound_.worker, bound_.events,
-                 boot_);
+    spdlog::info("ready: client={} worker={} events={} local-workers={} boot={}", bound_.client, bound_.worker,
+                 bound_.events, cfg_.local_workers, boot_);
 }
 
 void Broker::run() {
     bind();
+    local_.start(ctx_, cfg_);
     next_timer_ms_ = mono_ms() + cfg_.heartbeat_ms;
     while (!stop_.load(std::memory_order_relaxed)) {
         try {
@@ -74,6 +77,8 @@ void Broker::run() {
             spdlog::error("unexpected error in broker loop: {}", e.what());
         }
     }
+    // Local workers first: told W_DISCONNECT they would try to reconnect to a broker that is going away.
+    local_.stop();
     for (const auto& [rid, w] : workers_.all()) send_to_worker(rid, encode(WDisconnect{"broker stopping"}));
     spdlog::info("stopped");
 }

@@ -13,6 +13,7 @@
 #include "broker_config.hpp"
 #include "client_table.hpp"
 #include "codec.hpp"
+#include "local_workers.hpp"
 #include "messages.hpp"
 #include "nick_registry.hpp"
 #include "pending_requests.hpp"
@@ -110,6 +111,7 @@ class Broker {
     std::int64_t started_ms_ = 0;
     zmq::context_t ctx_;
     zmq::socket_t client_, worker_, xpub_;
+    LocalWorkers local_;  // after ctx_ and the sockets: its workers' sockets close before the context ends
     std::unique_ptr<ZapHandler> zap_;  // CURVE on: answers the handshakes of all three sockets
     BrokerEndpoints bound_;
     bool bound_ok_ = false;
@@ -131,8 +133,8 @@ class Broker {
     ClientTable clients_;
     RateLimit nick_rate_;
     std::array<std::uint64_t, 32> refused_{};  // by status code
-    std::vector<zmq::message_t> parts_;  // reused per message to avoid allocations
-    std::string scratch_;                // reused encode buffer
+    std::vector<zmq::message_t> parts_;        // reused per message to avoid allocations
+    std::string scratch_;                      // reused encode buffer
 };
 
 }  // namespace chatbus

@@ -10,6 +10,8 @@ struct BrokerConfig {
     std::string worker = "tcp://127.0.0.1:5556";  // ROUTER for workers
     std::string events = "tcp://127.0.0.1:5558";  // XPUB subscribers read from
     std::string events_advertise;                 // told to clients; empty: the bound endpoint
+    // Workers run inside the broker process over inproc:// (local_workers.hpp); they die with it.
+    std::size_t local_workers = 0;
     std::string state_dir;                        // registry persistence; empty: in memory only
     std::string fsync = "always";                 // always | interval | never (see docs/architecture.md)
     std::int64_t heartbeat_ms = 1000;

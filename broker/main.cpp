@@ -70,6 +70,10 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--events-advertise", cfg.events_advertise,
                    "events endpoint told to clients (default: bound)")
         ->check(chatbus::endpoint_check());
+    app.add_option("--local-workers", cfg.local_workers,
+                   "workers to run inside the broker over inproc:// (fewer hops; they die with the broker)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 64));
     app.add_option("--state-dir", cfg.state_dir,
                    "directory keeping registrations across restarts (default: none)");
     app.add_option("--fsync", cfg.fsync,

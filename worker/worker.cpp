@@ -43,9 +43,11 @@ bool is_type(std::string_view frame, MsgType type) {
 
 }  // namespace
 
-Worker::Worker(WorkerConfig cfg)
+Worker::Worker(WorkerConfig cfg, zmq::context_t* shared)
     : cfg_(std::move(cfg)),
       host_(hostname()),
+      own_ctx_(shared ? nullptr : std::make_unique<zmq::context_t>(1)),
+      ctx_(shared ? shared : own_ctx_.get()),
       table_(RoomLimits{.history = cfg_.history, .max_batch = cfg_.max_batch}) {
     id_ = cfg_.id.empty() ? host_ + "-" + std::to_string(getpid()) : cfg_.id;
     heartbeat_ms_ = std::max<std::uint64_t>(cfg_.ready_interval_ms, 1);
@@ -87,7 +89,7 @@ void Worker::run() {
 }
 
 void Worker::connect() {
-    dealer_.emplace(ctx_, zmq::socket_type::dealer);
+    dealer_.emplace(*ctx_, zmq::socket_type::dealer);
     // Pending frames to a lost broker are worthless after a reconnect: READY starts everything over.
     dealer_->set(zmq::sockopt::linger, 0);
     // Queue only on a live connection, so READYs retried while the broker is down do not pile up and reach

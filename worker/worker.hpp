@@ -4,6 +4,7 @@
 // channel").
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,7 +22,9 @@ namespace chatbus {
 
 class Worker {
   public:
-    explicit Worker(WorkerConfig cfg);
+    // With `shared`, the worker's socket lives in that context (which must outlive the worker), so it can
+    // reach a broker in the same process over inproc://; otherwise the worker makes its own.
+    explicit Worker(WorkerConfig cfg, zmq::context_t* shared = nullptr);
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
@@ -72,7 +75,8 @@ class Worker {
     std::atomic<unsigned> stop_requests_{0};
     static_assert(std::atomic<unsigned>::is_always_lock_free, "stop() must be async-signal-safe");
 
-    zmq::context_t ctx_{1};
+    std::unique_ptr<zmq::context_t> own_ctx_;
+    zmq::context_t* ctx_;
     std::optional<zmq::socket_t> dealer_;
     CurveClientKeys curve_;  // read once at start: a bad key file is a configuration error
     std::int64_t curve_failing_since_ = 0, curve_warned_ = 0;  // READY could not be sent (CURVE on)

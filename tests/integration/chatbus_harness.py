@@ -549,7 +549,7 @@ class Cluster:
     (kept across restart_broker()). Use as a context manager."""
 
     def __init__(self, workers=1, broker_args=(), worker_args=(), log_level="debug", state_dir=True, curve=False,
-                 bind_nicks=False, clients=()):
+                 bind_nicks=False, clients=(), local_workers=0):
         d = bin_dir()
         self.broker_bin = os.path.join(d, "chatbus-broker")
         self.worker_bin = os.path.join(d, "chatbus-worker")
@@ -561,6 +561,9 @@ class Cluster:
         self.worker_ep = "tcp://127.0.0.1:%d" % self.ports["worker"]
         self.events_ep = "tcp://127.0.0.1:%d" % self.ports["events"]
         self.broker_args = list(broker_args)
+        self.local_workers = local_workers  # inside the broker (--local-workers); counted as live workers
+        if local_workers:
+            self.broker_args += ["--local-workers", str(local_workers)]
         self.worker_args = list(worker_args)
         self.log_level = log_level
         self.n_workers = workers
@@ -619,7 +622,7 @@ class Cluster:
             self.start_broker()
             for i in range(self.n_workers):
                 self.start_worker()
-            self.wait_workers(self.n_workers)
+            self.wait_workers(self.n_workers + self.local_workers)
         except BaseException:
             self.dump_logs()
             self.close()
@@ -1157,13 +1160,14 @@ def check_eq(got, want, what):
 
 
 def run_checks(checks, cluster_factory=lambda: Cluster(workers=1)):
-    """Runs each (description, function(cluster)) on a fresh cluster; prints PASS/FAIL; exits 1 on a failure."""
+    """Runs each (description, function(cluster)) on a fresh cluster; prints PASS/FAIL; exits 1 on a failure.
+    An entry (description, function, factory) gets its cluster from its own factory."""
     failed = 0
-    for desc, fn in checks:
+    for desc, fn, *own in checks:
         print("CHECK: %s" % desc, flush=True)
         t0 = time.monotonic()
         try:
-            with cluster_factory() as c:
+            with (own[0] if own else cluster_factory)() as c:
                 fn(c)
         except Exception:
             traceback.print_exc()
