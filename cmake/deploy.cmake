@@ -58,7 +58,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Depends: from the binaries' ELF needs, as Debian's own packages get them (libzmq5, libspdlog1.10, libfmt9,
-# libsodium23, libsystemd0, libstdc++6, libc6), plus procps for the units' ExecReload=/bin/kill; systemd
+# libsodium23, libstdc++6, libc6), plus procps for the units' ExecReload=/bin/kill; systemd
 # itself is only recommended (chatctl works without it).
 # dpkg-shlibdeps (dpkg-dev) and file(1) are needed for that; without them the same list, written out.
 find_program(CHATBUS_DPKG_SHLIBDEPS dpkg-shlibdeps)
@@ -68,7 +68,7 @@ if(CHATBUS_DPKG_SHLIBDEPS AND CHATBUS_FILE_PROGRAM)
   set(CPACK_DEBIAN_PACKAGE_DEPENDS procps)
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libc6, libfmt9, libgcc-s1, libsodium23, libspdlog1.10, libstdc++6, libsystemd0, libzmq5, procps")
+    "libc6, libfmt9, libgcc-s1, libsodium23, libspdlog1.10, libstdc++6, libzmq5, procps")
 endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS systemd)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs chatbus's build, test and runtime dependencies from Debian 12 packages.
-# libsystemd-dev: sd_notify for Type=notify units; file: cpack's dpkg-shlibdeps step for the .deb;
+# file: cpack's dpkg-shlibdeps step for the .deb;
 # debootstrap and systemd-container: tests/integration/test_systemd.py boots the .deb under real systemd.
 # Idempotent: does nothing when everything is present, runs `apt-get update` at most once otherwise.
 set -euo pipefail
@@ -9,7 +9,6 @@ packages=(
   build-essential cmake pkg-config
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libcli11-dev libspdlog-dev doctest-dev libsodium-dev
   python3 python3-zmq python3-msgpack iproute2
-  libsystemd-dev
   debootstrap systemd-container file
 )
 
