@@ -67,8 +67,8 @@ void run_cli(const Options& o, Report& rep) {
     std::vector<std::string> env{"XDG_CONFIG_HOME=" + home, "HOME=" + home};
     const std::string chatctl = bin_dir() + "/chatctl";
     for (int run = 0; run < o.runs; ++run) {
-        if (o.chatbus()) {
-            Cluster c(o);
+        for (const auto& link : o.chatbus() ? o.links() : std::vector<std::string>{}) {
+            Cluster c(o, link);
             std::string ep = c.client_endpoint(), nick = unique_name("cli"), room = unique_name("cli");
             std::filesystem::remove_all(home + "/chatbus");
             {
@@ -82,8 +82,8 @@ void run_cli(const Options& o, Report& rep) {
                 run_or_fail({chatctl, "--broker", ep, "join", room}, env) != 0) {
                 spdlog::error("cli: chatctl register/join failed");
             }
-            rep.add(
-                time_runs("chatbus", runs, {chatctl, "--broker", ep, "send", "--room", room, "hello"}, env));
+            rep.add(c.tag(
+                time_runs("chatbus", runs, {chatctl, "--broker", ep, "send", "--room", room, "hello"}, env)));
         }
         if (!o.raw()) continue;
         zmq::context_t ctx(1);

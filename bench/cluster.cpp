@@ -7,7 +7,7 @@
 
 namespace bench {
 
-Cluster::Cluster(const Options& o) {
+Cluster::Cluster(const Options& o, std::string link) : link_(std::move(link)) {
     if (!o.broker.empty()) {
         client_ = o.broker;
         return;
@@ -15,6 +15,8 @@ Cluster::Cluster(const Options& o) {
     chatbus::BrokerConfig bc;
     bc.client = "tcp://127.0.0.1:*";
     bc.worker = "tcp://127.0.0.1:*";
+    const bool local = link_ == "local";
+    if (local) bc.local_workers = static_cast<std::size_t>(o.workers);
     bc.events = "tcp://127.0.0.1:*";
     // A benchmark is a flood by design: measure the system, not its flood limits.
     bc.client_rate = bc.nick_rate = 0;
@@ -23,7 +25,7 @@ Cluster::Cluster(const Options& o) {
     broker_->bind();
     client_ = broker_->endpoints().client;
     threads_.emplace_back([b = broker_.get()] { b->run(); });
-    for (int i = 0; i < o.workers; ++i) {
+    for (int i = 0; i < (local ? 0 : o.workers); ++i) {
         chatbus::WorkerConfig wc;
         wc.broker = broker_->endpoints().worker;
         wc.id = "bench-w" + std::to_string(i);

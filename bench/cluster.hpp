@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "options.hpp"
+#include "report.hpp"
 
 namespace chatbus {
 class Broker;
@@ -17,15 +18,21 @@ namespace bench {
 
 class Cluster {
   public:
-    explicit Cluster(const Options& o);
+    // link: "tcp" or "local" (see Options::link).
+    Cluster(const Options& o, std::string link);
     ~Cluster();
     Cluster(const Cluster&) = delete;
     Cluster& operator=(const Cluster&) = delete;
 
     const std::string& client_endpoint() const { return client_; }
+    // Marks a chatbus result with the way its workers were linked to the broker.
+    Result tag(Result r) const {
+        r.link = link_;
+        return r;
+    }
 
   private:
-    std::string client_;
+    std::string client_, link_;
     std::unique_ptr<chatbus::Broker> broker_;
     std::vector<std::unique_ptr<chatbus::Worker>> workers_;
     std::vector<std::thread> threads_;

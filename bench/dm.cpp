@@ -294,8 +294,10 @@ void run_dm(const Options& o, Report& rep) {
     for (int run = 0; run < o.runs; ++run) {
         Plan p{100, o.quick ? 500u : 1'000'000u, 3.0, o.quick ? 0.0 : 0.3};
         if (o.chatbus()) {
-            Cluster c(o);
-            rep.add(chatbus_dm(c, p));
+            for (const auto& link : o.links()) {
+                Cluster c(o, link);
+                rep.add(c.tag(chatbus_dm(c, p)));
+            }
         }
         if (o.raw()) rep.add(raw_dm(p));
     }

@@ -4,6 +4,7 @@
 #include <sys/prctl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -142,6 +143,59 @@ Result raw_latency(const Plan& p) {
     return r;
 }
 
+// The floor for any design in which a sender reaches subscribers through a server: raw libzmq with one relay
+// in between (PUSH -> PULL, XPUB -> SUBs, the relay on its own thread and context as a separate process
+// would be), doing nothing but forwarding. Two socket hops, as chatbus has with local workers.
+Result raw_relay_latency(const Plan& p) {
+    zmq::context_t relay_ctx(1), send_ctx(1), sub_ctx(1);
+    zmq::socket_t pull(relay_ctx, zmq::socket_type::pull);
+    pull.set(zmq::sockopt::linger, 0);
+    pull.bind("tcp://127.0.0.1:*");
+    zmq::socket_t pub = bind_raw_xpub(relay_ctx);
+    const std::string topic = room_topic("latency");
+    SubGroup subs(sub_ctx, {.n = kSubs,
+                            .endpoint = last_endpoint(pub),
+                            .topic = topic,
+                            .chatbus = false,
+                            .sample_latency = true});
+    if (!await_subscribers(pub, kSubs)) spdlog::error("raw relay latency: not every subscriber arrived");
+    std::atomic<bool> stop{false};
+    std::thread relay([&] {
+        zmq::message_t m;
+        while (!stop.load(std::memory_order_relaxed)) {
+            zmq::pollitem_t item{pull.handle(), 0, ZMQ_POLLIN, 0};
+            zmq::poll(&item, 1, std::chrono::milliseconds(10));
+            while (pull.recv(m, zmq::recv_flags::dontwait)) pub.send(m, zmq::send_flags::none);
+        }
+    });
+    zmq::socket_t push(send_ctx, zmq::socket_type::push);
+    push.set(zmq::sockopt::linger, 0);
+    push.connect(last_endpoint(pull));
+    const std::int64_t t0 = now_ns() + 20'000'000;
+    subs.set_warmup(t0 + static_cast<std::int64_t>(p.warmup_s * 1e9));
+    subs.start();
+    std::string frame = raw_frame(topic, kSize);
+    std::uint64_t total = p.total();
+    CpuMeter cpu;
+    for (std::uint64_t i = 0; i < total;) {
+        wait_until(p.due_ns(t0, i));
+        std::int64_t now = now_ns();
+        while (i < total && p.due_ns(t0, i) <= now) {
+            raw_stamp(frame, topic.size(), i + 1, p.due_ns(t0, i));
+            push.send(zmq::buffer(frame), zmq::send_flags::none);
+            ++i;
+        }
+    }
+    subs.finish(total);
+    subs.join();
+    stop = true;
+    relay.join();
+    Result r = make_result("zmq-raw", p, total, subs, t0);
+    r.variant = "relay";
+    add_cpu(r, cpu);
+    return r;
+}
+
 }  // namespace
 
 void run_latency(const Options& o, Report& rep) {
@@ -149,10 +203,15 @@ void run_latency(const Options& o, Report& rep) {
         for (int rate : {1000, 10000}) {
             Plan p{rate, o.quick ? 0.3 : 3.0, o.quick ? 0.05 : 0.5};
             if (o.chatbus()) {
-                Cluster c(o);
-                rep.add(chatbus_latency(c, p));
+                for (const auto& link : o.links()) {
+                    Cluster c(o, link);
+                    rep.add(c.tag(chatbus_latency(c, p)));
+                }
             }
-            if (o.raw()) rep.add(raw_latency(p));
+            if (o.raw()) {
+                rep.add(raw_latency(p));
+                rep.add(raw_relay_latency(p));
+            }
         }
     }
 }

@@ -56,6 +56,11 @@ int main(int argc, char** argv) {
     app.add_option("--workers", o.workers, "in-process workers")
         ->capture_default_str()
         ->check(CLI::Range(1, 16));
+    app.add_option("--link", o.link,
+                   "how the workers reach the broker: tcp (worker threads over loopback TCP), local (the "
+                   "broker's local-workers over inproc://) or both")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"tcp", "local", "both"}));
     app.add_option("--system", o.system, "chatbus, zmq-raw or both (one side alone is for profiling)")
         ->capture_default_str()
         ->check(CLI::IsMember({"chatbus", "zmq-raw", "both"}));

@@ -1,5 +1,6 @@
 #pragma once
 #include <string>
+#include <vector>
 
 #include "report.hpp"
 
@@ -10,6 +11,13 @@ struct Options {
     int runs = 1;
     std::string broker;  // connect to this client endpoint instead of starting a broker in-process
     int workers = 2;     // in-process workers (the default deployment runs two)
+    // How those workers reach the broker: "tcp" (separate chatbus::Worker threads over loopback TCP, as
+    // separate processes would), "local" (the broker's local-workers, over inproc://) or "both".
+    std::string link = "both";
+    std::vector<std::string> links() const {
+        if (link == "both") return {"tcp", "local"};
+        return {link};
+    }
     std::string system = "both";
     int only_subs = 0;  // fanout: just this N (0: all), for profiling one case
     std::size_t only_size =

@@ -56,6 +56,7 @@ void Report::add(Result r) {
         "wall_s={:.3f} rate={:.1f} unit={} p50_us={:.1f} p99_us={:.1f} p999_us={:.1f} max_us={:.1f}",
         r.system, r.workload, r.subs, r.size, r.inflight, r.offered, r.sent, r.delivered, r.lost, r.wall_s,
         r.rate, r.unit, r.lat.p50_us, r.lat.p99_us, r.lat.p999_us, r.lat.max_us);
+    if (!r.link.empty()) line += " workers=" + r.link;
     if (!r.variant.empty()) line += " variant=" + r.variant;
     for (const auto& [k, v] : r.extra) line += " " + k + "=" + v;
     std::printf("%s\n", line.c_str());
@@ -68,6 +69,12 @@ bool Report::any_lost() const {
 }
 
 namespace {
+
+// Columns of one table row: chatbus with TCP workers, chatbus with local workers (a row of its own, against
+// the same raw runs), raw libzmq.
+std::string series_of(const Result& r) {
+    return r.link == "local" ? r.system + "+local" : r.system;
+}
 
 // The figure each workload is judged by; ratios compare it between chatbus and raw libzmq.
 enum class Primary { rate, p50 };
@@ -113,7 +120,7 @@ void Report::write_markdown(const std::string& path, const std::string& header) 
               r.workload == "fanout" ? 0 : r.inflight,
               r.offered};
         if (!groups.count(k)) order.push_back(k);
-        groups[k][r.system].push_back(&r);
+        groups[k][series_of(r)].push_back(&r);
     }
     std::ofstream out(path);
     out << header << "\n\n";
@@ -122,52 +129,58 @@ void Report::write_markdown(const std::string& path, const std::string& header) 
            "| lost |\n";
     out << "|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& k : order) {
-        auto& g = groups[k];
-        const auto& [workload, variant, subs, size, inflight, offered] = k;
-        auto metric = [&](const std::string& sys, auto f) {
-            std::vector<double> v;
-            for (const Result* r : g[sys]) v.push_back(f(*r));
-            return v;
-        };
-        Primary p = primary_of(workload);
-        auto prim = [p](const Result& r) { return p == Primary::rate ? r.rate : r.lat.p50_us; };
-        auto cb = metric("chatbus", prim), raw = metric("zmq-raw", prim);
-        std::string unit = g["chatbus"].empty() ? "" : g["chatbus"].front()->unit;
-        if (p == Primary::p50) unit = "p50 µs";
-        std::string ratio = (cb.empty() || raw.empty() || median(raw) == 0)
-                                ? "–"
-                                : fmt::format("{:.2f}×", median(cb) / median(raw));
-        if (cb.size() == raw.size() && cb.size() > 1) {
-            // Each chatbus measurement is followed by its raw one: on a busy machine the ratio within a run
-            // moves far less than either number, so the median of those ratios is the figure to read.
-            std::vector<double> paired;
-            for (std::size_t i = 0; i < cb.size(); ++i) {
-                if (raw[i] > 0) paired.push_back(cb[i] / raw[i]);
+        for (const std::string& series : {std::string("chatbus"), std::string("chatbus+local")}) {
+            auto& g = groups[k];
+            // The raw-only rows (a baseline with no chatbus counterpart) print once, under "chatbus".
+            if (g[series].empty() && (series != "chatbus" || !g["chatbus+local"].empty())) continue;
+            const auto& [workload, variant, subs, size, inflight, offered] = k;
+            auto metric = [&](const std::string& sys, auto f) {
+                std::vector<double> v;
+                for (const Result* r : g[sys]) v.push_back(f(*r));
+                return v;
+            };
+            Primary p = primary_of(workload);
+            auto prim = [p](const Result& r) { return p == Primary::rate ? r.rate : r.lat.p50_us; };
+            auto cb = metric(series, prim), raw = metric("zmq-raw", prim);
+            std::string unit = g[series].empty() ? (g["zmq-raw"].empty() ? "" : g["zmq-raw"].front()->unit)
+                                                 : g[series].front()->unit;
+            if (p == Primary::p50) unit = "p50 µs";
+            std::string ratio = (cb.empty() || raw.empty() || median(raw) == 0)
+                                    ? "–"
+                                    : fmt::format("{:.2f}×", median(cb) / median(raw));
+            if (cb.size() == raw.size() && cb.size() > 1) {
+                // Each chatbus measurement is followed by its raw one: on a busy machine the ratio within a
+                // run moves far less than either number, so the median of those ratios is the figure to read.
+                std::vector<double> paired;
+                for (std::size_t i = 0; i < cb.size(); ++i) {
+                    if (raw[i] > 0) paired.push_back(cb[i] / raw[i]);
+                }
+                if (paired.size() == cb.size()) {
+                    auto [lo, hi] = std::minmax_element(paired.begin(), paired.end());
+                    ratio = fmt::format("{:.2f}× ({:.2f}–{:.2f})", median(paired), *lo, *hi);
+                }
             }
-            if (paired.size() == cb.size()) {
-                auto [lo, hi] = std::minmax_element(paired.begin(), paired.end());
-                ratio = fmt::format("{:.2f}× ({:.2f}–{:.2f})", median(paired), *lo, *hi);
-            }
+            auto lat = [&](const std::string& sys) {
+                auto p50 = metric(sys, [](const Result& r) { return r.lat.p50_us; });
+                auto p99 = metric(sys, [](const Result& r) { return r.lat.p99_us; });
+                if (p50.empty() || median(p99) == 0) return std::string("–");
+                return fmt_num(median(p50)) + " / " + fmt_num(median(p99));
+            };
+            std::uint64_t lost = 0;
+            for (const std::string& sys : {series, std::string("zmq-raw")})
+                for (const Result* r : g[sys]) lost += r->lost;
+            std::string cas;
+            if (!variant.empty()) cas += variant + " ";
+            if (subs) cas += fmt::format("subs={} ", subs);
+            if (size) cas += fmt::format("{} B ", size);
+            if (inflight) cas += fmt::format("inflight={} ", inflight);
+            if (offered != "max") cas += fmt::format("{} msg/s", offered);
+            while (!cas.empty() && cas.back() == ' ') cas.pop_back();
+            if (series == "chatbus+local") cas += cas.empty() ? "(local workers)" : " (local workers)";
+            out << "| " << workload << " | " << cas << " | " << unit << " | " << spread(cb) << " | "
+                << spread(raw) << " | " << ratio << " | " << lat(series) << " | " << lat("zmq-raw") << " | "
+                << lost << " |\n";
         }
-        auto lat = [&](const std::string& sys) {
-            auto p50 = metric(sys, [](const Result& r) { return r.lat.p50_us; });
-            auto p99 = metric(sys, [](const Result& r) { return r.lat.p99_us; });
-            if (p50.empty() || median(p99) == 0) return std::string("–");
-            return fmt_num(median(p50)) + " / " + fmt_num(median(p99));
-        };
-        std::uint64_t lost = 0;
-        for (auto& [sys, rs] : g)
-            for (const Result* r : rs) lost += r->lost;
-        std::string cas;
-        if (!variant.empty()) cas += variant + " ";
-        if (subs) cas += fmt::format("subs={} ", subs);
-        if (size) cas += fmt::format("{} B ", size);
-        if (inflight) cas += fmt::format("inflight={} ", inflight);
-        if (offered != "max") cas += fmt::format("{} msg/s", offered);
-        while (!cas.empty() && cas.back() == ' ') cas.pop_back();
-        out << "| " << workload << " | " << cas << " | " << unit << " | " << spread(cb) << " | "
-            << spread(raw) << " | " << ratio << " | " << lat("chatbus") << " | " << lat("zmq-raw") << " | "
-            << lost << " |\n";
     }
     spdlog::info("wrote {}", path);
 }

@@ -15,6 +15,7 @@ Percentiles percentiles(std::vector<std::int64_t>& ns);
 
 struct Result {
     std::string system;  // chatbus | zmq-raw
+    std::string link;    // chatbus: how its workers reached the broker (tcp | local); empty for raw
     std::string workload;
     std::string
         variant;  // distinguishes rows of one workload that share subs/size/inflight (scale: nicks|listeners)

@@ -166,10 +166,12 @@ void run_rr(const Options& o, Report& rep) {
             Plan p{k, o.quick ? 0.2 : 3.0, o.quick ? 0.02 : 0.3};
             std::size_t size = 31;  // a WHO frame with this benchmark's room names
             if (o.chatbus()) {
-                Cluster c(o);
-                Result r = chatbus_rr(c, p);
-                size = r.size;
-                rep.add(std::move(r));
+                for (const auto& link : o.links()) {
+                    Cluster c(o, link);
+                    Result r = c.tag(chatbus_rr(c, p));
+                    size = r.size;
+                    rep.add(std::move(r));
+                }
             }
             if (o.raw()) rep.add(raw_rr(p, size));
         }

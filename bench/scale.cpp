@@ -262,6 +262,7 @@ void run_scale(const Options& o, Report& rep) {
             }
             try {
                 Stage st = measure(chatbus ? "chatbus" : "zmq-raw", chatbus, p, procs[0], c, e);
+                if (chatbus) st.nicks.link = st.listeners.link = "tcp";  // worker processes
                 rep.add(std::move(st.nicks));
                 rep.add(std::move(st.listeners));
             } catch (const std::exception& ex) {
