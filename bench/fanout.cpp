@@ -1,4 +1,4 @@
-// fanout: one sender pipelining room messages (32 texts per SEND, a window of unacknowledged texts) to N
+// fanout: one sender pipelining room messages (64 texts per SEND, a window of unacknowledged texts) to N
 // subscribers; deliveries per second summed over subscribers. Baseline: one raw XPUB sending one frame per
 // message to the same N SUB sockets, under the same end-to-end credit.
 #include <algorithm>
