@@ -21,6 +21,9 @@ Cluster::Cluster(const Options& o, std::string link) : link_(std::move(link)) {
     // A benchmark is a flood by design: measure the system, not its flood limits.
     bc.client_rate = bc.nick_rate = 0;
     bc.max_clients = bc.max_rooms_per_nick = bc.max_room_members = 0;
+    // The raw baseline's XPUB high-water mark; the default 30,000 drops events for a subscriber ~20,000
+    // behind, which the fan-out credit allows (architecture.md, "Slow subscribers").
+    bc.events_hwm = 100000;
     broker_ = std::make_unique<chatbus::Broker>(bc);
     broker_->bind();
     client_ = broker_->endpoints().client;

@@ -30,8 +30,9 @@ struct BrokerConfig {
     std::size_t max_room_members = 1000;  // keeps a WHO reply under the 1,024-element decode limit
     std::size_t history = 1000;  // advertised to clients; each worker enforces its own
     int hwm = 100000;
-    // Events queued per subscriber at the XPUB; a subscriber further behind loses events (docs/security.md).
-    // Above chatbus-bench's fan-out window (20,000 events of 100 B), so the benchmark stays lossless.
+    // Events queued per subscriber at the XPUB; a subscriber further behind loses events (docs/security.md,
+    // and architecture.md "Slow subscribers" for why some are lost earlier). chatbus-bench sets 100,000, the
+    // raw baseline's high-water mark.
     int events_hwm = 30000;
     // CURVE (docs/protocol.md "CURVE"); curve_key empty: off, every socket in the clear.
     std::string curve_key;    // the broker's key pair file (chatctl keygen)
