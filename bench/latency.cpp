@@ -111,16 +111,8 @@ Result chatbus_latency(const Cluster& c, const Plan& p) {
     return r;
 }
 
-Result raw_latency(const Plan& p) {
-    zmq::context_t pub_ctx(1), sub_ctx(1);
-    zmq::socket_t pub = bind_raw_xpub(pub_ctx);
-    const std::string topic = room_topic("latency");
-    SubGroup subs(sub_ctx, {.n = kSubs,
-                            .endpoint = last_endpoint(pub),
-                            .topic = topic,
-                            .chatbus = false,
-                            .sample_latency = true});
-    if (!await_subscribers(pub, kSubs)) spdlog::error("raw latency: not every subscriber arrived");
+// Raw frames sent through `out` on the plan's schedule to `subs` (reading `topic`), which are started here.
+Result raw_paced(const Plan& p, zmq::socket_t& out, const std::string& topic, SubGroup& subs) {
     const std::int64_t t0 = now_ns() + 20'000'000;
     subs.set_warmup(t0 + static_cast<std::int64_t>(p.warmup_s * 1e9));
     subs.start();
@@ -132,7 +124,7 @@ Result raw_latency(const Plan& p) {
         std::int64_t now = now_ns();
         while (i < total && p.due_ns(t0, i) <= now) {
             raw_stamp(frame, topic.size(), i + 1, p.due_ns(t0, i));
-            pub.send(zmq::buffer(frame), zmq::send_flags::none);
+            out.send(zmq::buffer(frame), zmq::send_flags::none);
             ++i;
         }
     }
@@ -141,6 +133,19 @@ Result raw_latency(const Plan& p) {
     Result r = make_result("zmq-raw", p, total, subs, t0);
     add_cpu(r, cpu);
     return r;
+}
+
+Result raw_latency(const Plan& p) {
+    zmq::context_t pub_ctx(1), sub_ctx(1);
+    zmq::socket_t pub = bind_raw_xpub(pub_ctx);
+    const std::string topic = room_topic("latency");
+    SubGroup subs(sub_ctx, {.n = kSubs,
+                            .endpoint = last_endpoint(pub),
+                            .topic = topic,
+                            .chatbus = false,
+                            .sample_latency = true});
+    if (!await_subscribers(pub, kSubs)) spdlog::error("raw latency: not every subscriber arrived");
+    return raw_paced(p, pub, topic, subs);
 }
 
 // The floor for any design in which a sender reaches subscribers through a server: raw libzmq with one relay
@@ -171,28 +176,10 @@ Result raw_relay_latency(const Plan& p) {
     zmq::socket_t push(send_ctx, zmq::socket_type::push);
     push.set(zmq::sockopt::linger, 0);
     push.connect(last_endpoint(pull));
-    const std::int64_t t0 = now_ns() + 20'000'000;
-    subs.set_warmup(t0 + static_cast<std::int64_t>(p.warmup_s * 1e9));
-    subs.start();
-    std::string frame = raw_frame(topic, kSize);
-    std::uint64_t total = p.total();
-    CpuMeter cpu;
-    for (std::uint64_t i = 0; i < total;) {
-        wait_until(p.due_ns(t0, i));
-        std::int64_t now = now_ns();
-        while (i < total && p.due_ns(t0, i) <= now) {
-            raw_stamp(frame, topic.size(), i + 1, p.due_ns(t0, i));
-            push.send(zmq::buffer(frame), zmq::send_flags::none);
-            ++i;
-        }
-    }
-    subs.finish(total);
-    subs.join();
+    Result r = raw_paced(p, push, topic, subs);
     stop = true;
     relay.join();
-    Result r = make_result("zmq-raw", p, total, subs, t0);
     r.variant = "relay";
-    add_cpu(r, cpu);
     return r;
 }
 

@@ -12,6 +12,7 @@
 #include "client.hpp"
 #include "clock.hpp"
 #include "codec.hpp"
+#include "event_sub.hpp"
 #include "running.hpp"
 #include "socket_util.hpp"
 #include "worker.hpp"
@@ -122,20 +123,8 @@ TEST_CASE("events reach a subscriber once its sync mark arrives, and a stopped w
 
     HelloReply hello;
     REQUIRE(c.client->request(Hello{}, hello).ok());
-    zmq::context_t ctx;
-    zmq::socket_t sub(ctx, zmq::socket_type::sub);
-    sub.set(zmq::sockopt::linger, 0);
-    sub.connect(hello.events);
-    sub.set(zmq::sockopt::subscribe, room_topic("lobby"));
-    sub.set(zmq::sockopt::subscribe, sync_topic("inproc1"));
-    auto next_frame = [&]() -> std::string {
-        zmq::pollitem_t item{sub.handle(), 0, ZMQ_POLLIN, 0};
-        if (zmq::poll(&item, 1, std::chrono::milliseconds(3000)) == 0) return {};
-        zmq::message_t m;
-        (void)sub.recv(m);
-        return std::string(view(m));
-    };
-    REQUIRE(next_frame().starts_with(sync_topic("inproc1")));
+    EventSub events(hello.events, "lobby", "inproc1");
+    REQUIRE(events.next().starts_with(sync_topic("inproc1")));
 
     JoinReply j;
     REQUIRE(c.client->request(Join{.nick = "alice", .token = alice, .room = "lobby"}, j).ok());
@@ -144,7 +133,7 @@ TEST_CASE("events reach a subscriber once its sync mark arrives, and a stopped w
         c.client->request(Send{.nick = "alice", .token = alice, .room = "lobby", .texts = {"hi"}}, s).ok());
     for (std::uint64_t seq : {j.seq, s.first_seq}) {
         Decoded d;
-        REQUIRE(decode_topic_frame(next_frame(), d) == Status::ok);
+        REQUIRE(decode_topic_frame(events.next(), d) == Status::ok);
         Event e;
         REQUIRE(body_as(d, e) == Status::ok);
         CHECK(e.seq == seq);

@@ -12,6 +12,7 @@
 #include "client.hpp"
 #include "clock.hpp"
 #include "codec.hpp"
+#include "event_sub.hpp"
 #include "running.hpp"
 #include "socket_util.hpp"
 #include "worker.hpp"
@@ -68,20 +69,8 @@ TEST_CASE("a broker with local workers serves rooms with no worker process and p
 
     HelloReply hello;
     REQUIRE(client.request(Hello{}, hello).ok());
-    zmq::context_t ctx;
-    zmq::socket_t sub(ctx, zmq::socket_type::sub);
-    sub.set(zmq::sockopt::linger, 0);
-    sub.connect(hello.events);
-    sub.set(zmq::sockopt::subscribe, room_topic("lobby"));
-    sub.set(zmq::sockopt::subscribe, sync_topic("local1"));
-    auto next_frame = [&]() -> std::string {
-        zmq::pollitem_t item{sub.handle(), 0, ZMQ_POLLIN, 0};
-        if (zmq::poll(&item, 1, std::chrono::milliseconds(3000)) == 0) return {};
-        zmq::message_t m;
-        (void)sub.recv(m);
-        return std::string(view(m));
-    };
-    REQUIRE(next_frame().starts_with(sync_topic("local1")));
+    EventSub events(hello.events, "lobby", "local1");
+    REQUIRE(events.next().starts_with(sync_topic("local1")));
 
     std::string alice = register_nick(client, "alice");
     for (int i = 0; i < 10; ++i) {
@@ -94,7 +83,7 @@ TEST_CASE("a broker with local workers serves rooms with no worker process and p
     CHECK(seq == j.seq + 1);
     for (std::uint64_t want : {j.seq, seq}) {
         Decoded d;
-        REQUIRE(decode_topic_frame(next_frame(), d) == Status::ok);
+        REQUIRE(decode_topic_frame(events.next(), d) == Status::ok);
         Event e;
         REQUIRE(body_as(d, e) == Status::ok);
         CHECK(e.seq == want);
