@@ -111,6 +111,12 @@ Result chatbus_latency(const Cluster& c, const Plan& p) {
     return r;
 }
 
+// The raw baselines' subscribers: raw frames, latency sampled.
+SubConfig raw_subs(zmq::socket_t& pub, const std::string& topic) {
+    return {
+        .n = kSubs, .endpoint = last_endpoint(pub), .topic = topic, .chatbus = false, .sample_latency = true};
+}
+
 // Raw frames sent through `out` on the plan's schedule to `subs` (reading `topic`), which are started here.
 Result raw_paced(const Plan& p, zmq::socket_t& out, const std::string& topic, SubGroup& subs) {
     const std::int64_t t0 = now_ns() + 20'000'000;
@@ -139,11 +145,7 @@ Result raw_latency(const Plan& p) {
     zmq::context_t pub_ctx(1), sub_ctx(1);
     zmq::socket_t pub = bind_raw_xpub(pub_ctx);
     const std::string topic = room_topic("latency");
-    SubGroup subs(sub_ctx, {.n = kSubs,
-                            .endpoint = last_endpoint(pub),
-                            .topic = topic,
-                            .chatbus = false,
-                            .sample_latency = true});
+    SubGroup subs(sub_ctx, raw_subs(pub, topic));
     if (!await_subscribers(pub, kSubs)) spdlog::error("raw latency: not every subscriber arrived");
     return raw_paced(p, pub, topic, subs);
 }
@@ -158,11 +160,7 @@ Result raw_relay_latency(const Plan& p) {
     pull.bind("tcp://127.0.0.1:*");
     zmq::socket_t pub = bind_raw_xpub(relay_ctx);
     const std::string topic = room_topic("latency");
-    SubGroup subs(sub_ctx, {.n = kSubs,
-                            .endpoint = last_endpoint(pub),
-                            .topic = topic,
-                            .chatbus = false,
-                            .sample_latency = true});
+    SubGroup subs(sub_ctx, raw_subs(pub, topic));
     if (!await_subscribers(pub, kSubs)) spdlog::error("raw relay latency: not every subscriber arrived");
     std::atomic<bool> stop{false};
     std::thread relay([&] {
