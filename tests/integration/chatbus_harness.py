@@ -721,6 +721,18 @@ class Cluster:
     def user(self, name):
         return User(self, name)
 
+    def alice_and_listening_bob(self, room="lobby"):
+        """The common opening: alice and bob registered and in `room`, bob's listener ready. Returns (alice,
+        bob, bob's Listener)."""
+        alice, bob = self.user("alice"), self.user("bob")
+        alice.register("alice")
+        bob.register("bob")
+        alice.ok("join", room)
+        bob.ok("join", room)
+        listener = bob.listen()
+        listener.ready()
+        return alice, bob, listener
+
     def raw(self):
         c = RawClient(self.client_ep, curve=self.raw_curve())
         self._raw.append(c)

@@ -17,13 +17,7 @@ def refused(c):
 
 
 def end_to_end(c):
-    alice, bob = c.user("alice"), c.user("bob")
-    alice.register("alice")
-    bob.register("bob")
-    alice.ok("join", "lobby")
-    bob.ok("join", "lobby")
-    lb = bob.listen()
-    lb.ready()
+    alice, bob, lb = c.alice_and_listening_bob()
     # A SUB without CURVE on the same events endpoint: it must see nothing of what follows.
     plain = zmq.Context.instance().socket(zmq.SUB)
     plain.setsockopt(zmq.LINGER, 0)

@@ -38,13 +38,7 @@ def no_dm_on_events(c):
     topic, t, body = decode_topic_frame(f)
     check_eq((t, body.get("nonce")), (T["SYNC"], nonce), "SYNC frame")
 
-    alice, bob = c.user("alice"), c.user("bob")
-    alice.register("alice")
-    bob.register("bob")
-    alice.ok("join", "lobby")
-    bob.ok("join", "lobby")
-    lb = bob.listen()
-    lb.ready()
+    alice, bob, lb = c.alice_and_listening_bob()
     secrets = ["SECRET-%d-%s" % (i, uuid.uuid4().hex) for i in range(5)]
     for i, s in enumerate(secrets):
         alice.ok("send", "--room", "lobby", "public %d" % i)

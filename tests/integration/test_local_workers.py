@@ -11,13 +11,7 @@ from chatbus_harness import Cluster, check, check_eq, run_checks
 def alone(c):
     st = c.wait_workers(1)
     check(st["workers"][0]["id"].startswith("local0-"), "local worker id: %r" % st["workers"][0]["id"])
-    alice, bob = c.user("alice"), c.user("bob")
-    alice.register("alice")
-    bob.register("bob")
-    alice.ok("join", "lobby")
-    bob.ok("join", "lobby")
-    lb = bob.listen()
-    lb.ready()
+    alice, bob, lb = c.alice_and_listening_bob()
     for i in range(5):
         alice.ok("send", "--room", "lobby", "m%d" % i)
     for i in range(5):
