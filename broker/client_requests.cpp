@@ -265,7 +265,7 @@ void Broker::on_dm(const std::string& client, const Dm& r) {
     }
     NickEntry* to = registry_.find(r.to);
     if (!to) return reply(client, DmReply{r.rid}, Status::unknown_nick, r.to);
-    if (!valid_text(r.text, cfg_.max_text)) return reply(client, DmReply{r.rid}, Status::invalid_text);
+    if (Status s = text_status(r.text, cfg_.max_text); s != Status::ok) return reply(client, DmReply{r.rid}, s);
     if (to->inbox.full()) return reply(client, DmReply{r.rid}, Status::inbox_full, to->display);
     const DmDeliver& dm = to->inbox.push(DmDeliver{0, from->display, to->display, r.text, wall_ms()});
     DmReply rep{r.rid, 0, {}, to->display, dm.id, false};

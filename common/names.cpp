@@ -91,6 +91,11 @@ std::string fold_name(std::string_view name) {
     return out;
 }
 
+Status text_status(std::string_view text, std::size_t max_bytes) {
+    if (text.size() > max_bytes) return Status::text_too_long;
+    return valid_text(text, max_bytes) ? Status::ok : Status::invalid_text;
+}
+
 bool valid_text(std::string_view text, std::size_t max_bytes) {
     if (text.empty() || text.size() > max_bytes) return false;
     for (std::size_t i = 0; i < text.size();) {

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "status.hpp"
+
 namespace chatbus {
 
 inline constexpr std::size_t kMaxNickLength = 32;
@@ -19,5 +21,7 @@ bool valid_room(std::string_view room);
 std::string fold_name(std::string_view name);
 // UTF-8, 1..max_bytes, no control characters except newline and tab.
 bool valid_text(std::string_view text, std::size_t max_bytes);
+// The status a text earns: ok, text_too_long (over max_bytes) or invalid_text (any other rule broken).
+Status text_status(std::string_view text, std::size_t max_bytes);
 
 }  // namespace chatbus

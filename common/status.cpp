@@ -22,7 +22,7 @@ constexpr std::array kStatuses{
     StatusInfo{Status::no_such_room, "no_such_room", "no such room"},
     StatusInfo{Status::not_member, "not_member", "not a member of this room"},
     StatusInfo{Status::invalid_text, "invalid_text",
-               "invalid text: empty, too long, not UTF-8 or has control characters"},
+               "invalid text: empty, not UTF-8 or has control characters"},
     StatusInfo{Status::batch_too_large, "batch_too_large", "too many texts in one request"},
     StatusInfo{Status::inbox_full, "inbox_full", "the recipient's inbox is full"},
     StatusInfo{Status::no_worker, "no_worker", "no worker is available to serve this room"},
@@ -34,6 +34,7 @@ constexpr std::array kStatuses{
     StatusInfo{Status::reserved_name, "reserved_name", "this nick is reserved"},
     StatusInfo{Status::too_many_clients, "too_many_clients", "the broker serves too many clients: retry later"},
     StatusInfo{Status::wrong_key, "wrong_key", "this nick is bound to another client key"},
+    StatusInfo{Status::text_too_long, "text_too_long", "text longer than the broker's max_text bytes"},
 };
 
 }  // namespace

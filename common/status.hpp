@@ -32,6 +32,7 @@ enum class Status : std::uint8_t {
     reserved_name = 22,
     too_many_clients = 23,
     wrong_key = 24,
+    text_too_long = 25,
 };
 
 struct StatusInfo {

@@ -138,8 +138,8 @@ SendReply RoomTable::send_texts(const Req& req, std::vector<Event>& events) {
     }
     // The batch is validated as a whole before anything is published.
     for (std::size_t i = 0; i < req.texts.size(); ++i) {
-        if (!valid_text(req.texts[i], limits_.max_text)) {
-            return failure<SendReply>(req.rid, Status::invalid_text, "text " + std::to_string(i + 1));
+        if (Status s = text_status(req.texts[i], limits_.max_text); s != Status::ok) {
+            return failure<SendReply>(req.rid, s, "text " + std::to_string(i + 1));
         }
     }
     std::string folded = fold_name(req.room);

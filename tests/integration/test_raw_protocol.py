@@ -104,7 +104,7 @@ def session(c):
     check_eq(a.request("SEND", nick="Ann", token=tok_a, room="talk")["status"], STATUS["invalid_text"],
              "SEND without texts")
     check_eq(a.request("SEND", nick="Ann", token=tok_a, room="talk", texts=["x" * 4097])["status"],
-             STATUS["invalid_text"], "text over max_text")
+             STATUS["text_too_long"], "text over max_text")
     check_eq(a.request("JOIN", nick="Ann", token=tok_a, room="Bad Room")["status"], STATUS["invalid_room"],
              "JOIN invalid room")
     check_eq(a.request("SEND", nick="Ann", token=tok_a, room="elsewhere", texts=["x"])["status"] in
