@@ -15,6 +15,7 @@
 #include "rendezvous.hpp"
 #include "running.hpp"
 #include "socket_util.hpp"
+#include "temp_dir.hpp"
 #include "worker_messages.hpp"
 
 using namespace chatbus;
@@ -212,16 +213,9 @@ TEST_CASE("a draining worker finishes its requests, is told it may go, and its r
 }
 
 TEST_CASE("after a restart the broker takes rooms back from workers and keeps registrations") {
-    struct TempDir {
-        std::string path;
-        TempDir() {
-            std::string t = "/tmp/chatbus-handover-XXXXXX";
-            path = ::mkdtemp(t.data());
-        }
-        ~TempDir() { std::filesystem::remove_all(path); }
-    } dir;
+    TempDir dir("chatbus-handover");
     BrokerConfig cfg = fast_config();
-    cfg.state_dir = dir.path;
+    cfg.state_dir = dir.path.string();
     std::string token;
     std::string client_ep, worker_ep;
     {

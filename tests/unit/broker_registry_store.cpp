@@ -8,20 +8,12 @@
 
 #include "msgpack_config.hpp"
 #include "registry_store.hpp"
+#include "temp_dir.hpp"
 
 using namespace chatbus;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "chatbus-store-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 std::vector<std::string> nicks_of(const RegistryStore& s) {
     std::vector<std::string> out;
@@ -32,7 +24,7 @@ std::vector<std::string> nicks_of(const RegistryStore& s) {
 }  // namespace
 
 TEST_CASE("registrations and unregistrations are replayed in order after a restart") {
-    TempDir dir;
+    TempDir dir("chatbus-store");
     TokenHash h1 = hash_token("one"), h2 = hash_token("two");
     {
         RegistryStore s(dir.path.string(), FsyncPolicy::always);
@@ -48,7 +40,7 @@ TEST_CASE("registrations and unregistrations are replayed in order after a resta
 }
 
 TEST_CASE("a record cut short by a crash is dropped and the log stays usable") {
-    TempDir dir;
+    TempDir dir("chatbus-store");
     {
         RegistryStore s(dir.path.string(), FsyncPolicy::always);
         s.record_register("alice", hash_token("a"));
@@ -71,7 +63,7 @@ TEST_CASE("a record cut short by a crash is dropped and the log stays usable") {
 }
 
 TEST_CASE("compaction keeps exactly the live registrations") {
-    TempDir dir;
+    TempDir dir("chatbus-store");
     std::vector<StoredNick> live;
     {
         RegistryStore s(dir.path.string(), FsyncPolicy::interval);
@@ -91,7 +83,7 @@ TEST_CASE("compaction keeps exactly the live registrations") {
 }
 
 TEST_CASE("a nick's bound key survives a restart and a compaction, and old records load unbound") {
-    TempDir dir;
+    TempDir dir("chatbus-store");
     const std::string key(40, 'k');
     {
         // A record as brokers before key binding wrote it: a map of op, nick and hash only.
@@ -103,7 +95,8 @@ TEST_CASE("a nick's bound key survives a restart and a compaction, and old recor
         pk.pack(std::string("nick")).pack(std::string("oldie"));
         pk.pack(std::string("hash")).pack(std::vector<std::uint8_t>(h.begin(), h.end()));
         std::string rec(4, '\0');
-        for (int i = 0; i < 4; ++i) rec[static_cast<std::size_t>(i)] = static_cast<char>((body.size() >> (8 * i)) & 0xFF);
+        for (int i = 0; i < 4; ++i)
+            rec[static_cast<std::size_t>(i)] = static_cast<char>((body.size() >> (8 * i)) & 0xFF);
         rec.append(body.data(), body.size());
         std::ofstream(dir.path / "registry.log", std::ios::binary) << rec;
     }

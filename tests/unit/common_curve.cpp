@@ -8,20 +8,12 @@
 #include <fstream>
 
 #include "curve.hpp"
+#include "temp_dir.hpp"
 
 using namespace chatbus;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "chatbus-keys-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 std::string error_of(auto&& f) {
     try {
@@ -35,7 +27,7 @@ std::string error_of(auto&& f) {
 }  // namespace
 
 TEST_CASE("written key files read back, the secret one with mode 0600") {
-    TempDir d;
+    TempDir d("chatbus-keys");
     CurveKeyPair k = generate_keypair();
     CHECK(valid_z85_key(k.public_key));
     CHECK(valid_z85_key(k.secret_key));
@@ -56,7 +48,7 @@ TEST_CASE("written key files read back, the secret one with mode 0600") {
 }
 
 TEST_CASE("a key directory yields every .pub key and ignores other files") {
-    TempDir d;
+    TempDir d("chatbus-keys");
     CurveKeyPair a = generate_keypair(), b = generate_keypair();
     write_key_files(d.path, "a", a);
     write_key_files(d.path, "b", b);
@@ -67,11 +59,13 @@ TEST_CASE("a key directory yields every .pub key and ignores other files") {
 }
 
 TEST_CASE("missing and malformed key files are errors naming the file") {
-    TempDir d;
+    TempDir d("chatbus-keys");
     CHECK(error_of([&] { read_key_file(d.path / "nope.key"); }).find("nope.key") != std::string::npos);
     std::ofstream(d.path / "short.pub") << "public-key = abc\n";
-    CHECK(error_of([&] { read_public_key(d.path / "short.pub"); }).find("40-character Z85") != std::string::npos);
-    std::ofstream(d.path / "nokey.key") << "# nothing\npublic-key = " << generate_keypair().public_key << "\n";
+    CHECK(error_of([&] { read_public_key(d.path / "short.pub"); }).find("40-character Z85") !=
+          std::string::npos);
+    std::ofstream(d.path / "nokey.key")
+        << "# nothing\npublic-key = " << generate_keypair().public_key << "\n";
     CHECK(error_of([&] { read_key_file(d.path / "nokey.key"); }).find("no secret-key") != std::string::npos);
     std::ofstream(d.path / "junk.pub") << "this is not a key file\n";
     CHECK(error_of([&] { read_public_key(d.path / "junk.pub"); }).find("junk.pub") != std::string::npos);
