@@ -5,9 +5,7 @@ broker goes on serving everyone else afterwards."""
 import time
 
 from chatbus_harness import (EXIT_REFUSED, STATUS, T, Cluster, RawClient, check, check_eq, decode, encode,
-                             status_of)
-import sys
-import traceback
+                             run_checks, status_of)
 
 
 def pipelined(raw, name, n, **fields):
@@ -182,20 +180,14 @@ CHECKS = [
 ]
 
 
+def surviving(fn):
+    """The check, then: the broker that was refused at is still running."""
+    def run(c):
+        fn(c)
+        check(c.broker.alive(), "the broker died")
+    return run
+
+
 if __name__ == "__main__":
-    failed = 0
-    for desc, fn, args in CHECKS:
-        print("CHECK: %s" % desc, flush=True)
-        t0 = time.monotonic()
-        try:
-            with Cluster(workers=1, broker_args=args) as c:
-                fn(c)
-                check(c.broker.alive(), "the broker died")
-        except Exception:
-            traceback.print_exc()
-            failed += 1
-            print("FAIL: %s (%.1f s)" % (desc, time.monotonic() - t0), flush=True)
-            continue
-        print("PASS: %s (%.1f s)" % (desc, time.monotonic() - t0), flush=True)
-    print("%d passed, %d failed" % (len(CHECKS) - failed, failed), flush=True)
-    sys.exit(1 if failed else 0)
+    run_checks([(desc, surviving(fn), lambda args=args: Cluster(workers=1, broker_args=args))
+                for desc, fn, args in CHECKS])
