@@ -40,11 +40,7 @@ Cluster::Cluster(const Options& o, std::string link) : link_(std::move(link)) {
 }
 
 Cluster::~Cluster() {
-    // Twice: the second stop() makes run() return without waiting for the broker's goodbye.
-    for (auto& w : workers_) {
-        w->stop();
-        w->stop();
-    }
+    for (auto& w : workers_) w->stop_now();
     if (broker_) broker_->stop();
     for (auto& t : threads_) t.join();
 }

@@ -26,11 +26,7 @@ void LocalWorkers::start(zmq::context_t& ctx, const BrokerConfig& cfg) {
 }
 
 void LocalWorkers::stop() {
-    // Twice: the first starts a drain, the second ends run() without waiting for the broker's answer.
-    for (auto& w : workers_) {
-        w->stop();
-        w->stop();
-    }
+    for (auto& w : workers_) w->stop_now();
     for (auto& t : threads_) t.join();
     threads_.clear();
     workers_.clear();

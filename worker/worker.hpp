@@ -36,6 +36,8 @@ class Worker {
     // requests are still served, and run() returns when the broker answers W_DISCONNECT or the drain times
     // out (at once when no broker was ever reached). A second call makes run() return at once.
     void stop() noexcept { stop_requests_.fetch_add(1, std::memory_order_relaxed); }
+    // stop() twice at once: run() returns within a poll tick without draining (nobody to drain to).
+    void stop_now() noexcept { stop_requests_.fetch_add(2, std::memory_order_relaxed); }
 
     const std::string& id() const { return id_; }
     // For tests and logs; read from the run() thread only.
