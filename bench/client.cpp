@@ -10,6 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "msgpack_peek.hpp"
+
 namespace bench {
 
 using namespace chatbus;
@@ -72,140 +74,15 @@ bool subscribe_synced(zmq::socket_t& s, const std::string& topic, int timeout_ms
     return synced;
 }
 
-namespace {
-
-// A minimal msgpack reader: enough to walk one EVENT map, skipping values it does not need.
-struct Reader {
-    const unsigned char* p;
-    const unsigned char* end;
-    bool ok = true;
-
-    std::uint64_t be(int n) {
-        if (end - p < n) {
-            ok = false;
-            return 0;
-        }
-        std::uint64_t v = 0;
-        for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
-        p += n;
-        return v;
-    }
-    unsigned char byte() { return static_cast<unsigned char>(be(1)); }
-    std::string_view str_body(std::uint64_t n) {
-        if (static_cast<std::uint64_t>(end - p) < n) {
-            ok = false;
-            return {};
-        }
-        std::string_view s(reinterpret_cast<const char*>(p), n);
-        p += n;
-        return s;
-    }
-    // Reads a str; false if the next value is not one.
-    bool str(std::string_view& out) {
-        if (p >= end) return ok = false;
-        unsigned char t = *p;
-        if ((t & 0xe0) == 0xa0) return ++p, out = str_body(t & 0x1f), ok;
-        if (t == 0xd9) return ++p, out = str_body(be(1)), ok;
-        if (t == 0xda) return ++p, out = str_body(be(2)), ok;
-        if (t == 0xdb) return ++p, out = str_body(be(4)), ok;
-        return false;
-    }
-    bool uint(std::uint64_t& out) {
-        if (p >= end) return ok = false;
-        unsigned char t = *p;
-        if (t < 0x80) return ++p, out = t, true;
-        if (t >= 0xcc && t <= 0xcf) return ++p, out = be(1 << (t - 0xcc)), ok;
-        return false;
-    }
-    void skip() {
-        unsigned char t = byte();
-        if (!ok) return;
-        if (t < 0x80 || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) return;
-        if ((t & 0xe0) == 0xa0) return void(str_body(t & 0x1f));
-        if ((t & 0xf0) == 0x90) return skip_n(t & 0x0f);
-        if ((t & 0xf0) == 0x80) return skip_n(2 * (t & 0x0f));
-        switch (t) {
-            case 0xcc:
-            case 0xd0:
-                return void(be(1));
-            case 0xcd:
-            case 0xd1:
-                return void(be(2));
-            case 0xce:
-            case 0xd2:
-            case 0xca:
-                return void(be(4));
-            case 0xcf:
-            case 0xd3:
-            case 0xcb:
-                return void(be(8));
-            case 0xd9:
-            case 0xc4:
-                return void(str_body(be(1)));
-            case 0xda:
-            case 0xc5:
-                return void(str_body(be(2)));
-            case 0xdb:
-            case 0xc6:
-                return void(str_body(be(4)));
-            case 0xdc:
-                return skip_n(be(2));
-            case 0xdd:
-                return skip_n(be(4));
-            case 0xde:
-                return skip_n(2 * be(2));
-            case 0xdf:
-                return skip_n(2 * be(4));
-            default:
-                ok = false;
-        }
-    }
-    void skip_n(std::uint64_t n) {
-        for (std::uint64_t i = 0; i < n && ok; ++i) skip();
-    }
-};
-
-}  // namespace
-
 bool peek_event(std::string_view frame, EventView& out) {
     auto z = frame.find('\0');
     if (z == std::string_view::npos || frame.size() < z + 1 + kHeaderSize) return false;
-    const char* h = frame.data() + z + 1;
+    std::string_view h = frame.substr(z + 1);
     if (h[0] != kSignature0 || h[1] != kSignature1 || static_cast<std::uint8_t>(h[3]) != 0x50) return false;
-    Reader r{reinterpret_cast<const unsigned char*>(h + kHeaderSize),
-             reinterpret_cast<const unsigned char*>(frame.data() + frame.size())};
-    std::uint64_t n = 0;
-    unsigned char t = r.byte();
-    if ((t & 0xf0) == 0x80)
-        n = t & 0x0f;
-    else if (t == 0xde)
-        n = r.be(2);
-    else if (t == 0xdf)
-        n = r.be(4);
-    else
-        return false;
-    out = {};
-    for (std::uint64_t i = 0; i < n && r.ok; ++i) {
-        std::string_view key;
-        // Keys are short: a fixstr read inline (the general reader is for anything else).
-        if (r.p < r.end && (*r.p & 0xe0) == 0xa0 && static_cast<std::size_t>(r.end - r.p) > (*r.p & 0x1fu)) {
-            std::size_t len = *r.p & 0x1fu;
-            key = std::string_view(reinterpret_cast<const char*>(r.p + 1), len);
-            r.p += 1 + len;
-        } else if (!r.str(key)) {
-            return false;
-        }
-        if (key == "seq") {
-            if (!r.uint(out.seq)) return false;
-        } else if (key == "kind") {
-            if (!r.str(out.kind)) return false;
-        } else if (key == "text") {
-            if (!r.str(out.text)) return false;
-        } else {
-            r.skip();
-        }
-    }
-    return r.ok;
+    EventFields f;
+    if (!peek_event_fields(h.substr(kHeaderSize), f)) return false;
+    out = {f.seq, f.kind, f.text};
+    return true;
 }
 
 std::string raw_frame(const std::string& topic, std::size_t size) {

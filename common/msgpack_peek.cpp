@@ -139,6 +139,10 @@ bool peek_event_fields(std::string_view body, EventFields& out) noexcept {
             ok = out.have_kind = c.str(out.kind);
         } else if (key == "nick" && !out.have_nick) {
             ok = out.have_nick = c.str(out.nick);
+        } else if (key == "text" && !out.have_text) {
+            // Only subscribers read it: a mistyped text is skipped, not refused, as the broker always did.
+            out.have_text = c.str(out.text);
+            if (!out.have_text) ok = c.skip(1);
         } else if (key == "seq" && !out.have_seq) {
             ok = out.have_seq = c.uint(out.seq);
         } else {

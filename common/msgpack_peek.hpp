@@ -7,16 +7,17 @@
 
 namespace chatbus {
 
-// The fields of an EVENT body the broker needs; `have` tells which were present with the right type.
+// The fields of an EVENT body the broker (room, kind, nick, seq) and subscribers (seq, kind, text) need;
+// `have` tells which were present with the right type.
 struct EventFields {
-    std::string_view room, kind, nick;
+    std::string_view room, kind, nick, text;
     std::uint64_t seq = 0;
-    bool have_room = false, have_kind = false, have_nick = false, have_seq = false;
+    bool have_room = false, have_kind = false, have_nick = false, have_text = false, have_seq = false;
 };
 
 // `body` is the msgpack part of a frame (after topic and header). True when it is exactly one map within
-// network_unpack_limit() (codec.hpp) and none of the four fields has the wrong type; the first occurrence
-// of each is read from its top level.
+// network_unpack_limit() (codec.hpp) and none of room, kind, nick and seq has the wrong type (a text that is
+// not a str is left out: have_text false); the first occurrence of each is read from its top level.
 bool peek_event_fields(std::string_view body, EventFields& out) noexcept;
 
 // True when `body` is exactly one well-formed msgpack value within network_unpack_limit().

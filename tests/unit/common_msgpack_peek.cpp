@@ -24,6 +24,7 @@ struct Read {
     bool ok = false;
     std::string room, kind, nick;
     std::uint64_t seq = 0;
+    std::string text;  // "" when absent or not a str
 };
 
 Read by_decode(const std::string& body) {
@@ -36,14 +37,15 @@ Read by_decode(const std::string& body) {
     auto nick = field_str(d, "nick");
     auto seq = field_u64(d, "seq");
     if (!room || !kind || !nick || !seq) return r;
-    return {true, std::string(*room), std::string(*kind), std::string(*nick), *seq};
+    auto text = field_str(d, "text");
+    return {true, std::string(*room), std::string(*kind), std::string(*nick), *seq, std::string(text.value_or(""))};
 }
 
 Read by_peek(const std::string& body) {
     EventFields f;
     Read r;
     if (!peek_event_fields(body, f) || !f.have_room || !f.have_kind || !f.have_nick || !f.have_seq) return r;
-    return {true, std::string(f.room), std::string(f.kind), std::string(f.nick), f.seq};
+    return {true, std::string(f.room), std::string(f.kind), std::string(f.nick), f.seq, std::string(f.text)};
 }
 
 void same(const std::string& body) {
@@ -54,6 +56,7 @@ void same(const std::string& body) {
         CHECK(a.kind == b.kind);
         CHECK(a.nick == b.nick);
         CHECK(a.seq == b.seq);
+        CHECK(a.text == b.text);
     }
 }
 
