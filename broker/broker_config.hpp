@@ -28,7 +28,7 @@ struct BrokerConfig {
     std::int64_t client_idle_ms = 60000;            // an identity silent this long is forgotten
     std::size_t max_rooms_per_nick = 100;
     std::size_t max_room_members = 1000;  // keeps a WHO reply under the 1,024-element decode limit
-    std::size_t history = 1000;  // advertised to clients; each worker enforces its own
+    std::size_t history = 1000;  // events kept per room: by the broker's copy and, told at W_WELCOME, by workers
     int hwm = 100000;
     // Events queued per subscriber at the XPUB; a subscriber further behind loses events (docs/security.md,
     // and architecture.md "Slow subscribers" for why some are lost earlier). chatbus-bench sets 100,000, the

@@ -98,6 +98,9 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--max-batch", cfg.max_batch, "texts per SEND request")
         ->capture_default_str()
         ->check(CLI::Range(1, 1024));
+    app.add_option("--history", cfg.history, "events kept per room (workers are told to keep as many)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100000));
     app.add_option("--events-hwm", cfg.events_hwm,
                    "events queued per subscriber before it loses some (memory: see docs/security.md)")
         ->capture_default_str()

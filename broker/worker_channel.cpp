@@ -81,7 +81,7 @@ void Broker::on_worker_ready(const std::string& routing_id, const WReady& r, std
     }
     send_to_worker(routing_id, encode(WWelcome{boot_, static_cast<std::uint64_t>(cfg_.heartbeat_ms),
                                                static_cast<std::uint64_t>(cfg_.liveness), cfg_.max_text,
-                                               cfg_.max_batch}));
+                                               cfg_.max_batch, cfg_.history}));
 }
 
 void Broker::on_worker_reply(WorkerState& w, const Decoded& d, std::vector<zmq::message_t>& parts) {

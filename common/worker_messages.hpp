@@ -22,7 +22,8 @@ struct WWelcome {
     static constexpr MsgType kType = MsgType::w_welcome;
     std::string boot;  // this run of the broker: a change tells the worker the broker restarted
     std::uint64_t heartbeat_ms = 0, liveness = 0, max_text = 0, max_batch = 0;
-    MSGPACK_DEFINE_MAP(boot, heartbeat_ms, liveness, max_text, max_batch)
+    std::uint64_t history = 0;  // events kept per room, as HELLO_REPLY tells clients; 0: the worker's own
+    MSGPACK_DEFINE_MAP(boot, heartbeat_ms, liveness, max_text, max_batch, history)
     bool operator==(const WWelcome&) const = default;
 };
 struct WHeartbeat {

@@ -30,7 +30,8 @@ void add_options(CLI::App& app, Options& o) {
         ->capture_default_str()
         ->check(chatbus::endpoint_check());
     app.add_option("--id", cfg.id, "unique worker id (default HOSTNAME-PID)");
-    app.add_option("--history", cfg.history, "events kept per room")->capture_default_str();
+    app.add_option("--history", cfg.history, "events kept per room until the broker's WELCOME sets its own")
+        ->capture_default_str();
     app.add_option("--max-batch", cfg.max_batch, "texts per SEND until the broker's WELCOME sets its own")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);

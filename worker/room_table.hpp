@@ -35,6 +35,8 @@ class RoomTable {
 
     void set_max_text(std::size_t max_text) { limits_.max_text = max_text; }
     void set_max_batch(std::size_t max_batch) { limits_.max_batch = max_batch; }
+    // For rooms created or handed over from now on (the broker sets it at W_WELCOME, before it hands any).
+    void set_history(std::size_t history) { limits_.history = history; }
     const RoomLimits& limits() const { return limits_; }
 
     // Mutating requests append the events to publish, in seq order, to `events`. The nick is trusted: the

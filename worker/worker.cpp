@@ -275,6 +275,9 @@ bool Worker::on_welcome(const WWelcome& w) {
     if (w.max_batch) {
         table_.set_max_batch(w.max_batch);
     }
+    if (w.history) {
+        table_.set_history(w.history);
+    }
     if (boot_ && *boot_ == w.boot) {
         // The same broker run declared this worker dead (or asked it to reconnect): whatever it did with
         // the rooms since, its copy is authoritative and it hands them out again with W_STATE.
@@ -296,8 +299,8 @@ bool Worker::on_welcome(const WWelcome& w) {
     // Live even if this heartbeat cannot leave: the timer retries it.
     phase_ = Phase::live;
     send_to_broker({encode(WHeartbeat{})});
-    spdlog::info("worker {}: live (broker run {}, heartbeat {} ms, liveness {}, max_text {})", id_, w.boot,
-                 heartbeat_ms_, liveness_, table_.limits().max_text);
+    spdlog::info("worker {}: live (broker run {}, heartbeat {} ms, liveness {}, max_text {}, history {})", id_,
+                 w.boot, heartbeat_ms_, liveness_, table_.limits().max_text, table_.limits().history);
     if (draining_) {
         send_goodbye();
     }

@@ -3,7 +3,7 @@
 
 - `chatctl rooms` with 1,500 rooms lists every one (ROOMS is paged; raw pages are at most 1,000 rooms, in
   order, and `after` continues where a page ended);
-- `chatctl history` of a room keeping 1,500 events (worker --history 1500) prints all of them (HISTORY is
+- `chatctl history` of a room keeping 1,500 events (broker --history 1500) prints all of them (HISTORY is
   paged) and `--last 1100` the last 1,100;
 - a worker hands such a room back to a restarted broker (W_STATE with 1,500 history events): the broker adopts
   it instead of refusing it as malformed, and a new worker gets it from the broker's copy.
@@ -72,5 +72,5 @@ if __name__ == "__main__":
         ("chatctl rooms lists 1,500 rooms over paged ROOMS replies", many_rooms),
         ("a room keeping 1,500 events: paged HISTORY, handed back to a restarted broker and moved on",
          long_history),
-    ], cluster_factory=lambda: Cluster(workers=1, log_level="info", worker_args=("--history", str(KEPT)),
-                                     broker_args=NO_RATE_LIMITS))
+    ], cluster_factory=lambda: Cluster(workers=1, log_level="info",
+                                     broker_args=("--history", str(KEPT), *NO_RATE_LIMITS)))

@@ -218,7 +218,8 @@ inline WWelcome sample() {
             .heartbeat_ms = 1000,
             .liveness = 3,
             .max_text = 4096,
-            .max_batch = 32};
+            .max_batch = 32,
+            .history = 500};
 }
 template <>
 inline WHeartbeat sample() {
