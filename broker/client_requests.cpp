@@ -326,6 +326,7 @@ void Broker::expire_listeners(std::int64_t now) {
     registry_.for_each([&](NickEntry& e) {
         if (e.listener && e.listener_seen_ms < deadline) {
             spdlog::info("listener of {} silent, detached", e.display);
+            send_to_client(*e.listener, encode(ListenEnd{e.display, "silent"}));
             registry_.detach_listener(e);
         }
     });

@@ -353,6 +353,12 @@ void Listener::handle_notification(std::string_view frame) {
             ListenEnd m;
             body_as(d, m);
             attached_ = false;  // an UNLISTEN now could detach whichever listener replaced this one
+            if (m.reason == "silent") {
+                // We were stalled (or cut off) for 3 heartbeats: the next PING finds us detached and
+                // attaches again, filling what was missed, as after any detach we did not hear about.
+                spdlog::info("detached by the broker for silence: attaching again at the next PING");
+                break;
+            }
             if (!done_) {
                 out_.error("listen_end", "listener detached by the broker: " +
                                              (m.reason.empty() ? std::string("?") : m.reason));
