@@ -11,7 +11,7 @@
 
 namespace chatbus {
 
-// `texts` as the broker sees it: an array of strings (str or bin, as std::string accepts), left in place.
+// `texts` as the broker sees it: an array of msgpack str (as read_field() takes a std::string), left in place.
 struct UncopiedTexts {
     std::uint32_t count = 0;
 };
@@ -28,7 +28,7 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
             if (o.type != msgpack::type::ARRAY) throw msgpack::type_error();
             for (std::uint32_t i = 0; i < o.via.array.size; ++i) {
                 auto t = o.via.array.ptr[i].type;
-                if (t != msgpack::type::STR && t != msgpack::type::BIN) throw msgpack::type_error();
+                if (t != msgpack::type::STR) throw msgpack::type_error();
             }
             v.count = o.via.array.size;
             return o;

@@ -5,12 +5,65 @@
 #endif
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include <msgpack.hpp>
 
 namespace chatbus::detail {
+
+// A field read as docs/protocol.md types it. msgpack-c's own adaptors also take a bin where a string is
+// expected; the protocol's `str` is msgpack str only, so strings (also inside arrays and as map keys) are
+// read here, and everything else by msgpack-c (bytes, std::vector<std::uint8_t>, are msgpack bin, as msgpack-c
+// packs them).
+void read_field(const msgpack::object& o, std::string& v);
+void read_field(const msgpack::object& o, std::string_view& v);
+void read_field(const msgpack::object& o, std::vector<std::uint8_t>& v);
+template <typename T>
+void read_field(const msgpack::object& o, std::vector<T>& v);
+template <typename V>
+void read_field(const msgpack::object& o, std::map<std::string, V>& v);
+template <typename T>
+void read_field(const msgpack::object& o, T& v) {
+    msgpack::v1::type::convert_helper(o, v);
+}
+
+inline void read_field(const msgpack::object& o, std::vector<std::uint8_t>& v) {
+    msgpack::v1::type::convert_helper(o, v);
+}
+
+inline void read_field(const msgpack::object& o, std::string_view& v) {
+    if (o.type != msgpack::type::STR) throw msgpack::type_error();
+    v = std::string_view(o.via.str.ptr, o.via.str.size);
+}
+
+inline void read_field(const msgpack::object& o, std::string& v) {
+    if (o.type != msgpack::type::STR) throw msgpack::type_error();
+    v.assign(o.via.str.ptr, o.via.str.size);
+}
+
+template <typename T>
+void read_field(const msgpack::object& o, std::vector<T>& v) {
+    if (o.type != msgpack::type::ARRAY) throw msgpack::type_error();
+    v.resize(o.via.array.size);
+    for (std::uint32_t i = 0; i < o.via.array.size; ++i) read_field(o.via.array.ptr[i], v[i]);
+}
+
+template <typename V>
+void read_field(const msgpack::object& o, std::map<std::string, V>& v) {
+    if (o.type != msgpack::type::MAP) throw msgpack::type_error();
+    v.clear();
+    for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
+        std::string key;
+        read_field(o.via.map.ptr[i].key, key);
+        V value{};
+        read_field(o.via.map.ptr[i].val, value);
+        v.emplace(std::move(key), std::move(value));  // the first occurrence of a key counts
+    }
+}
 
 // MSGPACK_DEFINE_MAP's reader first copies every key of the map into a std::map<std::string, ...> (an
 // allocation or two per key, for every message read: most of what decoding a small request cost). This
@@ -37,7 +90,7 @@ struct FieldMap {
             std::string_view want(name, sizeof(name) - 1);
             for (std::uint32_t i = 0; i < n; ++i) {
                 if (std::string_view(kv[i].key.via.str.ptr, kv[i].key.via.str.size) == want) {
-                    msgpack::v1::type::convert_helper(kv[i].val, std::get<I + 1>(fields));
+                    read_field(kv[i].val, std::get<I + 1>(fields));
                     break;
                 }
             }

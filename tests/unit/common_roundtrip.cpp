@@ -84,6 +84,43 @@ void check_memory_round_trip() {
     }
 }
 
+// Every msgpack str in `o` (keys and values, at any depth).
+void collect_strs(msgpack::object& o, std::vector<msgpack::object*>& out) {
+    if (o.type == msgpack::type::STR) out.push_back(&o);
+    if (o.type == msgpack::type::ARRAY) {
+        for (std::uint32_t i = 0; i < o.via.array.size; ++i) collect_strs(o.via.array.ptr[i], out);
+    }
+    if (o.type == msgpack::type::MAP) {
+        for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
+            collect_strs(o.via.map.ptr[i].key, out);
+            collect_strs(o.via.map.ptr[i].val, out);
+        }
+    }
+}
+
+// docs/protocol.md "Decoding rules": a str holding msgpack bin is bad_request, wherever it is.
+template <class T>
+void check_bin_refused() {
+    const std::string frame = encode(sample<T>());
+    Decoded d;
+    REQUIRE(decode(frame, d) == Status::ok);
+    msgpack::object body = d.body.get();
+    std::vector<msgpack::object*> strs;
+    collect_strs(body, strs);
+    for (msgpack::object* s : strs) {
+        // str and bin share their layout in msgpack::object: only the type changes.
+        s->type = msgpack::type::BIN;
+        msgpack::sbuffer buf;
+        msgpack::pack(buf, body);
+        s->type = msgpack::type::STR;
+        T out{};
+        CHECK_MESSAGE(decode_as(frame.substr(0, kHeaderSize) + std::string(buf.data(), buf.size()), out) ==
+                          Status::bad_request,
+                      msg_type_name(T::kType) << ": the str \"" << std::string_view(s->via.str.ptr, s->via.str.size)
+                                              << "\" as bin was accepted");
+    }
+}
+
 std::string recv_frame(zmq::socket_t& s) {
     zmq::message_t m;
     auto r = s.recv(m, zmq::recv_flags::none);  // bounded by ZMQ_RCVTIMEO
@@ -131,6 +168,14 @@ TEST_CASE("every message type survives encode -> decode -> body_as with non-defa
         using T = decltype(m);
         CAPTURE(msg_type_name(T::kType));
         check_memory_round_trip<T>();
+    });
+}
+
+TEST_CASE("every str of every message type, sent as msgpack bin, is bad_request") {
+    for_each_message_type([](auto m) {
+        using T = decltype(m);
+        CAPTURE(msg_type_name(T::kType));
+        check_bin_refused<T>();
     });
 }
 

@@ -56,6 +56,15 @@ std::string packed(const auto& v) {
     return {b.data(), b.size()};
 }
 
+// A body written by hand with a msgpack packer.
+template <class F>
+std::string packed_with(F&& build) {
+    msgpack::sbuffer b;
+    msgpack::packer<msgpack::sbuffer> pk(b);
+    build(pk);
+    return {b.data(), b.size()};
+}
+
 }  // namespace
 
 TEST_CASE("a valid JOIN frame is answered with an encoded JOIN_REPLY and its event") {
@@ -139,6 +148,31 @@ TEST_CASE("another protocol version is bad_version, in the reply type its type b
     frame[2] = 2;
     auto c = read_common(*handle_request(t, frame, ev), MsgType::leave_reply);
     CHECK(c.status == code(Status::bad_version));
+}
+
+TEST_CASE("a SEND text as msgpack bin is bad_request and publishes nothing (SendView reads str only)") {
+    RoomTable t;
+    std::vector<Event> ev;
+    REQUIRE(handle_request(t, encode(Join{1, "alice", "", "r"}), ev));
+    ev.clear();
+    auto body = packed_with([](auto& pk) {
+        pk.pack_map(4);
+        pk.pack(std::string("rid"));
+        pk.pack(std::uint64_t{21});
+        pk.pack(std::string("nick"));
+        pk.pack(std::string("alice"));
+        pk.pack(std::string("room"));
+        pk.pack(std::string("r"));
+        pk.pack(std::string("texts"));
+        pk.pack_array(2);
+        pk.pack(std::string("as str"));
+        pk.pack_bin(6);
+        pk.pack_bin_body("as bin", 6);
+    });
+    auto c = read_common(*handle_request(t, with_body(MsgType::send, body), ev), MsgType::send_reply);
+    CHECK(c.rid == 21);
+    CHECK(c.status == code(Status::bad_request));
+    CHECK(ev.empty());
 }
 
 TEST_CASE("a request the broker keeps for itself is unknown_type, answered in its own reply type") {

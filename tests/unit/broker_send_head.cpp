@@ -1,0 +1,45 @@
+// The broker's SEND head checks the texts' types without copying them: it must refuse what the worker's
+// full decode refuses (docs/protocol.md, "Decoding rules": str only, never bin).
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "codec.hpp"
+#include "send_head.hpp"
+
+using namespace chatbus;
+
+namespace {
+
+std::string send_frame(bool second_as_bin) {
+    std::string out{kSignature0, kSignature1, static_cast<char>(kProtocolVersion), static_cast<char>(MsgType::send)};
+    msgpack::sbuffer b;
+    msgpack::packer<msgpack::sbuffer> pk(b);
+    pk.pack_map(3);
+    pk.pack(std::string("rid"));
+    pk.pack(std::uint64_t{5});
+    pk.pack(std::string("room"));
+    pk.pack(std::string("r"));
+    pk.pack(std::string("texts"));
+    pk.pack_array(2);
+    pk.pack(std::string("one"));
+    if (second_as_bin) {
+        pk.pack_bin(3);
+        pk.pack_bin_body("two", 3);
+    } else {
+        pk.pack(std::string("two"));
+    }
+    return out + std::string(b.data(), b.size());
+}
+
+}  // namespace
+
+TEST_CASE("SendHead counts str texts and refuses a bin text, as decoding a whole Send does") {
+    SendHead head;
+    Send full;
+    REQUIRE(decode_as(send_frame(false), head) == Status::ok);
+    CHECK(head.texts.count == 2);
+    CHECK(decode_as(send_frame(false), full) == Status::ok);
+    CHECK(decode_as(send_frame(true), head) == Status::bad_request);
+    CHECK(decode_as(send_frame(true), full) == Status::bad_request);
+}
