@@ -5,12 +5,6 @@
 
 namespace chatbus {
 
-namespace {
-bool is_notification(MsgType t) {
-    return t == MsgType::dm_ack || t == MsgType::unlisten;
-}
-}  // namespace
-
 void Broker::count_refused(Status s) {
     auto i = static_cast<std::size_t>(s);
     if (i < refused_.size()) ++refused_[i];
@@ -27,7 +21,7 @@ std::map<std::string, std::uint64_t> Broker::refused_counters() const {
 Status Broker::admit_client(const std::string& client, MsgType type, std::int64_t now) {
     // Notifications are answered never, so they cannot be refused with a status; they cost a lookup and
     // are taken only from a nick's own listener, so they are not charged against the rate.
-    Status s = clients_.admit(client, now, !is_notification(type));
+    Status s = clients_.admit(client, now, !is_client_notification(type));
     if (s != Status::ok) count_refused(s);
     return s;
 }

@@ -64,7 +64,10 @@ class Broker {
     void expire_listeners(std::int64_t now);
     template <class Reply>
     void reply(const std::string& client, Reply rep, Status s = Status::ok, std::string_view detail = {});
-    void reply_error(const std::string& client, MsgType request_type, std::uint64_t rid, Status s);
+    void reply_error(const std::string& client, MsgType request_type, std::uint64_t rid, Status s,
+                     std::string_view detail = {});
+    // The answer to a frame that cannot be served: its reply type and rid as far as they can be read.
+    void reply_error_to(const std::string& client, std::string_view frame, Status s, std::string_view detail = {});
     bool send_to_client(const std::string& client, std::string_view frame);
 
     // admission.cpp: the limits of docs/security.md checked before a request is served

@@ -67,23 +67,26 @@ bool with_reply_type(MsgType request, F&& f) {
     }
 }
 
-bool is_notification(MsgType t) {
-    return t == MsgType::dm_ack || t == MsgType::unlisten;
-}
-
 }  // namespace
 
-void Broker::reply_error(const std::string& client, MsgType request_type, std::uint64_t rid, Status s) {
+void Broker::reply_error(const std::string& client, MsgType request_type, std::uint64_t rid, Status s,
+                         std::string_view detail) {
     bool typed = with_reply_type(request_type, [&](auto rep) {
         rep.rid = rid;
-        reply(client, std::move(rep), s);
+        reply(client, std::move(rep), s, detail);
     });
-    if (!typed) reply(client, ErrorReply{rid}, s);
+    if (!typed) reply(client, ErrorReply{rid}, s, detail);
+}
+
+void Broker::reply_error_to(const std::string& client, std::string_view frame, Status s, std::string_view detail) {
+    std::optional<MsgType> t = frame_type(frame);
+    reply_error(client, t && has_reply(*t) ? *t : MsgType::error, frame_rid(frame), s, detail);
 }
 
 void Broker::on_client_message(std::vector<zmq::message_t>& parts) {
-    // [routing id][frame]: anything else cannot come from a DEALER speaking this protocol.
-    if (parts.size() != 2) {
+    // [routing id][frame]: a DEALER sending one frame. A multipart message is answered as its first frame,
+    // with bad_request (docs/protocol.md, "How errors are answered").
+    if (parts.size() < 2) {
         ++dropped_["malformed"];
         return;
     }
@@ -91,27 +94,35 @@ void Broker::on_client_message(std::vector<zmq::message_t>& parts) {
     std::string_view frame = view(parts[1]);
     ++requests_;
     if (registry_.binds_keys()) registry_.set_caller_key(curve_user_id(parts[1]));
-    if (frame.size() > cfg_.max_frame) {
-        count_refused(Status::too_large);
-        reply(client, ErrorReply{}, Status::too_large);
-        return;
+    // Only the header and a bounded prefix of an oversized frame are read, to find its reply type and rid.
+    const bool oversized = frame.size() > cfg_.max_frame;
+    std::string_view readable = oversized ? frame.substr(0, cfg_.max_frame) : frame;
+    std::optional<MsgType> type = frame_type(frame);
+    const bool notification = type && is_client_notification(*type);
+    if (Status gate = admit_client(client, type.value_or(MsgType::error), mono_ms()); gate != Status::ok) {
+        if (notification) return;  // counted as refused; a notification is never answered
+        return reply_error_to(client, readable, gate);
     }
     Decoded d;
-    Status s = decode(frame, d);
-    if (Status gate = admit_client(client, d.type, mono_ms()); gate != Status::ok) {
-        if (is_notification(d.type)) return;  // counted as refused; a notification is never answered
-        if (s != Status::ok && s != Status::bad_request) return reply(client, ErrorReply{}, gate);
-        return reply_error(client, d.type, peek_rid(d), gate);
+    Status s = Status::ok;
+    std::string_view detail;
+    if (parts.size() > 2) {
+        s = Status::bad_request;
+        detail = "a message must be one frame";
+    } else if (oversized) {
+        s = Status::too_large;
+        detail = "over max_frame";
+    } else {
+        s = decode(frame, d);
     }
     if (s != Status::ok) {
-        ++dropped_["malformed"];
-        if (is_notification(d.type)) return;  // notifications get no reply, even to say they were bad
-        if (s == Status::bad_request) {
-            reply_error(client, d.type, peek_rid(d), s);
+        if (s == Status::too_large) {
+            count_refused(s);
         } else {
-            reply(client, ErrorReply{}, s);
+            ++dropped_["malformed"];
         }
-        return;
+        if (notification) return;  // notifications get no reply, even to say they were bad
+        return reply_error_to(client, readable, s, detail);
     }
     handle_request(client, d, frame);
 }
@@ -122,7 +133,7 @@ void Broker::handle_request(const std::string& client, Decoded& d, std::string_v
         Req req;
         if (body_as(d, req) == Status::ok) return handle(req);
         ++dropped_["malformed"];
-        if (!is_notification(d.type)) reply_error(client, d.type, peek_rid(d), Status::bad_request);
+        if (!is_client_notification(d.type)) reply_error(client, d.type, peek_rid(d), Status::bad_request);
     };
     auto route = [&](const auto& r) { accept_room_request(client, r, raw); };
     auto route_anonymous = route;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "msgpack_peek.hpp"
+
 namespace chatbus {
 
 msgpack::unpack_limit network_unpack_limit() {
@@ -90,6 +92,20 @@ const msgpack::object* find_field(const Decoded& d, std::string_view key) noexce
 }
 
 }  // namespace
+
+std::optional<MsgType> frame_type(std::string_view frame) noexcept {
+    if (frame.size() < kHeaderSize || frame[0] != kSignature0 || frame[1] != kSignature1 ||
+        static_cast<std::uint8_t>(frame[2]) != kProtocolVersion) {
+        return std::nullopt;
+    }
+    return msg_type_from_wire(static_cast<std::uint8_t>(frame[3]));
+}
+
+std::uint64_t frame_rid(std::string_view frame) noexcept {
+    // Any version: a client of another version still learns which request was refused, if its body is a map.
+    if (frame.size() < kHeaderSize || frame[0] != kSignature0 || frame[1] != kSignature1) return 0;
+    return peek_map_u64(frame.substr(kHeaderSize), "rid").value_or(0);
+}
 
 std::uint64_t peek_rid(const Decoded& d) noexcept { return field_u64(d, "rid").value_or(0); }
 

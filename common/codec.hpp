@@ -87,6 +87,14 @@ Status body_as(const Decoded& d, T& out) noexcept {
     }
 }
 
+// The type a frame's header names: nullopt when it is short, has another signature or version, or an unknown
+// type code. Reads 4 bytes only.
+std::optional<MsgType> frame_type(std::string_view frame) noexcept;
+// The rid an error answer to `frame` carries (docs/protocol.md, "How errors are answered"): with the
+// signature, the body's first `rid` when it is an unsigned integer read before anything unreadable; else 0.
+// Reads only what it must: a caller bounds an oversized frame by passing a prefix.
+std::uint64_t frame_rid(std::string_view frame) noexcept;
+
 // Best effort: the `rid` field of a decoded body, or 0.
 std::uint64_t peek_rid(const Decoded& d) noexcept;
 // Best effort: a string field of a decoded body, or empty.

@@ -61,6 +61,18 @@ std::span<const MsgTypeInfo> all_message_types();
 std::optional<MsgType> msg_type_from_wire(std::uint8_t code);
 std::string_view msg_type_name(MsgType t);
 
+// The client requests that have a reply (HELLO ... STATUS): an error about one travels in its reply type
+// (docs/protocol.md, "How errors are answered"); about anything else, in ERROR or not at all.
+constexpr bool has_reply(MsgType t) {
+    const auto code = static_cast<std::uint8_t>(t);
+    return code >= static_cast<std::uint8_t>(MsgType::hello) && code <= static_cast<std::uint8_t>(MsgType::status);
+}
+
+// What a client sends that has no reply (DM_ACK, UNLISTEN): never answered, even to say it was bad.
+constexpr bool is_client_notification(MsgType t) {
+    return t == MsgType::dm_ack || t == MsgType::unlisten;
+}
+
 // A request's reply type is its code plus 0x80.
 constexpr MsgType reply_type_of(MsgType request) {
     return static_cast<MsgType>(static_cast<std::uint8_t>(request) | 0x80);

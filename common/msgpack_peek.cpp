@@ -110,21 +110,24 @@ Cursor cursor_of(std::string_view body) {
     return Cursor{p, p + body.size()};
 }
 
+// Reads a map header: its entry count, within the limit.
+bool map_header(Cursor& c, std::uint64_t& n) {
+    if (c.p >= c.end) return false;
+    unsigned char t = *c.p++;
+    if ((t & 0xf0) == 0x80) {
+        n = t & 0x0f;
+        return true;
+    }
+    return (t == 0xde || t == 0xdf) && c.be(t == 0xde ? 2 : 4, n) && n <= kMaxMap;
+}
+
 }  // namespace
 
 bool peek_event_fields(std::string_view body, EventFields& out) noexcept {
     out = {};
     Cursor c = cursor_of(body);
-    if (c.p >= c.end) return false;
-    unsigned char t = *c.p++;
     std::uint64_t n = 0;
-    if ((t & 0xf0) == 0x80) {
-        n = t & 0x0f;
-    } else if (t == 0xde || t == 0xdf) {
-        if (!c.be(t == 0xde ? 2 : 4, n) || n > kMaxMap) return false;
-    } else {
-        return false;
-    }
+    if (!map_header(c, n)) return false;
     for (std::uint64_t i = 0; i < n; ++i) {
         std::string_view key;
         if (!c.str(key)) {
@@ -151,6 +154,24 @@ bool peek_event_fields(std::string_view body, EventFields& out) noexcept {
         if (!ok) return false;
     }
     return c.p == c.end;
+}
+
+std::optional<std::uint64_t> peek_map_u64(std::string_view body, std::string_view key) noexcept {
+    Cursor c = cursor_of(body);
+    std::uint64_t n = 0;
+    if (!map_header(c, n)) return std::nullopt;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        std::string_view k;
+        const bool str_key = c.str(k);
+        if (str_key && k == key) {
+            std::uint64_t v = 0;
+            if (!c.uint(v)) return std::nullopt;  // the first occurrence counts, as with field_u64()
+            return v;
+        }
+        // A key that is not a str is skipped here (decode() refuses it, but the entries before it were read).
+        if ((!str_key && !c.skip(1)) || !c.skip(1)) return std::nullopt;
+    }
+    return std::nullopt;
 }
 
 bool msgpack_well_formed(std::string_view body) noexcept {

@@ -3,6 +3,7 @@
 // For the broker's hot path, which needs four fields of each event and must still refuse every body that
 // decode() would refuse (bad msgpack, trailing bytes, the network unpack limits).
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace chatbus {
@@ -19,6 +20,12 @@ struct EventFields {
 // network_unpack_limit() (codec.hpp) and none of room, kind, nick and seq has the wrong type (a text that is
 // not a str is left out: have_text false); the first occurrence of each is read from its top level.
 bool peek_event_fields(std::string_view body, EventFields& out) noexcept;
+
+// The value of the first `key` of the map `body` starts with, when it is an unsigned integer and comes before
+// the first entry that is malformed, over network_unpack_limit() or cut off by the end of `body` (which may be
+// a prefix of the real body); nullopt otherwise. How an error answer finds a frame's rid (docs/protocol.md,
+// "How errors are answered").
+std::optional<std::uint64_t> peek_map_u64(std::string_view body, std::string_view key) noexcept;
 
 // True when `body` is exactly one well-formed msgpack value within network_unpack_limit().
 bool msgpack_well_formed(std::string_view body) noexcept;

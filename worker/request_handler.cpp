@@ -30,17 +30,6 @@ std::string encode_error(MsgType reply_type, std::uint64_t rid, Status s, std::s
     return out;
 }
 
-// The reply type for a request code, if that code names a request (notifications have no reply type).
-std::optional<MsgType> reply_type_for_code(std::uint8_t code) {
-    if (code & 0x80) {
-        return std::nullopt;
-    }
-    if (!msg_type_from_wire(code)) {
-        return std::nullopt;
-    }
-    return msg_type_from_wire(code | 0x80);
-}
-
 template <class Req, class Fn>
 std::string run(const Decoded& d, Fn&& fn) {
     Req req;
@@ -57,16 +46,13 @@ std::optional<std::string> handle_request(RoomTable& table, std::string_view fra
     Decoded d;
     Status s = decode(frame, d);
     if (s != Status::ok) {
-        // Without a signature there is nothing to answer; with one, the type byte still names the reply.
-        if (frame.size() < kHeaderSize || frame[0] != kSignature0 || frame[1] != kSignature1) {
+        // The rules of docs/protocol.md ("How errors are answered"), except that what they answer with ERROR
+        // is dropped: the broker answers such frames itself and never forwards one.
+        std::optional<MsgType> type = frame_type(frame);
+        if (!type || !has_reply(*type)) {
             return std::nullopt;
         }
-        auto reply = reply_type_for_code(static_cast<std::uint8_t>(frame[3]));
-        if (!reply) {
-            return std::nullopt;
-        }
-        // A body that did not unpack has no readable rid; the document says answer with rid 0.
-        return encode_error(*reply, 0, s);
+        return encode_error(reply_type_of(*type), frame_rid(frame), s);
     }
     switch (d.type) {
         case MsgType::join:
@@ -85,11 +71,10 @@ std::optional<std::string> handle_request(RoomTable& table, std::string_view fra
     }
     // A request type the broker should have kept for itself; still answered so the client is not left
     // waiting.
-    auto reply = reply_type_for_code(static_cast<std::uint8_t>(d.type));
-    if (!reply) {
+    if (!has_reply(d.type)) {
         return std::nullopt;
     }
-    return encode_error(*reply, peek_rid(d), Status::unknown_type, "not a worker request");
+    return encode_error(reply_type_of(d.type), peek_rid(d), Status::unknown_type, "not a worker request");
 }
 
 }  // namespace chatbus

@@ -11,8 +11,9 @@
 
 namespace chatbus {
 
-// The encoded reply for `frame`, with the events to publish appended to `events`. nullopt when the frame
-// does not even say which request it is (no reply type to answer with); the caller drops it.
+// The encoded reply for `frame`, with the events to publish appended to `events`. nullopt when the frame does
+// not name a client request with a reply (short, another signature or version, an unknown or a reply-less
+// type): there is no reply type to answer with, and the caller drops it.
 std::optional<std::string> handle_request(RoomTable& table, std::string_view frame,
                                           std::vector<Event>& events);
 

@@ -99,7 +99,11 @@ class ClientProbe:
         return self.rid
 
     def answer(self, frame, want_type, want_status, rids, timeout=5.0):
-        self.raw.send_raw(frame)
+        """frame: one frame, or a list of them sent as one multipart message."""
+        if isinstance(frame, list):
+            self.raw.sock.send_multipart(frame)
+        else:
+            self.raw.send_raw(frame)
         t, body = decode(self.raw.recv_raw(timeout))
         if t != want_type or body.get("status") != want_status or body.get("rid") not in rids:
             raise AssertionError("answer (%s, %s, rid %r), expected (%s, %s, rid in %r): %r" % (
@@ -147,18 +151,18 @@ def client_port(c, tally, users):
               b"C\x00\x01\x01\x80", b"CB ", b"\x43\x42", b"GET / HTTP/1.1\r\n\r\n", b"\x16\x03\x01\x02\x00",
               b"XB\x02\x01" + msgpack.packb({"rid": 9}), b"XB\x01\x7e" + msgpack.packb({"rid": 9})]:
         tally.case("frame %r" % f[:12], lambda f=f: p.answer(f, ERR, STATUS["bad_request"], (0,)))
-    # Wrong versions: ERROR bad_version, for a known, an unknown and a missing type.
+    # Wrong versions: ERROR bad_version, for a known, an unknown and a missing type; the rid when readable.
     for v in (0, 2, 3, 0x7F, 0x80, 0xFF):
-        for typ, body in ((0x01, msgpack.packb({"rid": 9})), (0xEE, b"\x80"), (0x0D, b"")):
+        for typ, body, rid in ((0x01, msgpack.packb({"rid": 9}), 9), (0xEE, b"\x80", 0), (0x0D, b"", 0)):
             f = b"CB" + bytes([v, typ]) + body
             tally.case("version %d type 0x%02x" % (v, typ),
-                       lambda f=f: p.answer(f, ERR, STATUS["bad_version"], (0,)))
-    # Every type code the table does not list: ERROR unknown_type (the body is not read, so rid 0 or the rid).
+                       lambda f=f, rid=rid: p.answer(f, ERR, STATUS["bad_version"], (rid,)))
+    # Every type code the table does not list: ERROR unknown_type, with the rid.
     for code in range(256):
         if code in KNOWN:
             continue
         f = HDR + bytes([code]) + msgpack.packb({"rid": 7})
-        tally.case("type code 0x%02x" % code, lambda f=f: p.answer(f, ERR, STATUS["unknown_type"], (0, 7)))
+        tally.case("type code 0x%02x" % code, lambda f=f: p.answer(f, ERR, STATUS["unknown_type"], (7,)))
     # Known types a client never sends (replies, notifications from the broker, worker and event messages).
     for name in ("ERROR", "HELLO_REPLY", "JOIN_REPLY", "STATUS_REPLY", "DM_DELIVER", "MEMBERSHIP", "LISTEN_END",
                  "W_READY", "W_WELCOME", "W_HEARTBEAT", "W_DISCONNECT", "W_REQUEST", "W_REPLY", "W_STATE",
@@ -179,11 +183,11 @@ def client_port(c, tally, users):
             f = HDR + bytes([T[name]]) + body
             tally.case("%s with %s body" % (name, what),
                        lambda f=f, name=name: p.answer(f, T[name] | 0x80, STATUS["bad_request"], (0,)))
-    # Trailing bytes after a readable map: bad_request (the rid may be read).
+    # Trailing bytes after a readable map: bad_request with the rid.
     for name in ("HELLO", "SEND", "STATUS"):
         f = encode(T[name], {"rid": 31}) + b"junk"
         tally.case("%s with trailing bytes" % name,
-                   lambda f=f, name=name: p.answer(f, T[name] | 0x80, STATUS["bad_request"], (0, 31)))
+                   lambda f=f, name=name: p.answer(f, T[name] | 0x80, STATUS["bad_request"], (31,)))
 
     tally.section = "client: field types"
     # Every field of every request with values of the wrong type: bad_request in the request's reply type.
@@ -205,15 +209,21 @@ def client_port(c, tally, users):
     tally.section = "client: limits"
     big_texts = {"rid": 41, "nick": "alice", "token": alice_tok, "room": "r", "texts": ["t"] * 1025}
     for what, f, status, rids, rtype in [
-        ("1,025 texts", encode(T["SEND"], big_texts), "bad_request", (0, 41), T["SEND_REPLY"]),
-        ("65,537-byte nick", encode(T["REGISTER"], {"rid": 42, "nick": "a" * 65537}), "bad_request", (0, 42),
+        ("1,025 texts", encode(T["SEND"], big_texts), "bad_request", (41,), T["SEND_REPLY"]),
+        ("65,537-byte nick", encode(T["REGISTER"], {"rid": 42, "nick": "a" * 65537}), "bad_request", (42,),
          T["REGISTER_REPLY"]),
-        ("65,537-byte bin", encode(T["DM"], {"rid": 43, "text": b"x" * 65537}), "bad_request", (0, 43),
+        ("65,537-byte bin", encode(T["DM"], {"rid": 43, "text": b"x" * 65537}), "bad_request", (43,),
          T["DM_REPLY"]),
-        ("frame of max_frame + 1", HDR + b"\x01" + b"\x80" + b"\x00" * (MAX_FRAME - 4), "too_large", (0,), T["ERROR"]),
-        ("300 KB SEND", encode(T["SEND"], dict(big_texts, texts=["a" * 60000] * 5, rid=44)), "too_large", (0,),
-         T["ERROR"]),
+        # Over max_frame: the request's reply type, and the rid read from the first max_frame bytes.
+        ("frame of max_frame + 1", HDR + b"\x01" + b"\x80" + b"\x00" * (MAX_FRAME - 4), "too_large", (0,),
+         T["HELLO_REPLY"]),
+        ("300 KB SEND", encode(T["SEND"], dict(big_texts, texts=["a" * 60000] * 5, rid=44)), "too_large", (44,),
+         T["SEND_REPLY"]),
+        ("300 KB DM_ACK", encode(T["DM_ACK"], {"nick": "alice", "pad": ["a" * 60000] * 5}), None, None, None),
     ]:
+        if status is None:  # a notification: never answered, counted in refused.too_large, not malformed
+            tally.case(what, lambda f=f: p.dropped(lambda: p.raw.send_raw(f), counted=False))
+            continue
         tally.case(what, lambda f=f, status=status, rids=rids, rtype=rtype: p.answer(f, rtype, STATUS[status], rids))
 
     tally.section = "client: values"
@@ -290,8 +300,21 @@ def client_port(c, tally, users):
                    lambda f=f, name=name, status=status, rid=rid:
                    p.answer(f, T[name] | 0x80, STATUS[status], (rid,)))
 
+    tally.section = "client: multipart"
+    # More than one frame: bad_request, judged on the first frame (its reply type and rid).
+    for what, frames, rtype, rid in [
+        ("two frames", [encode(T["PING"], {"rid": 1}), encode(T["PING"], {"rid": 2})], T["PING_REPLY"], 1),
+        ("three frames", [b"", b"", b""], ERR, 0),
+        ("two empty frames", [b"", b""], ERR, 0),
+        ("50 frames", [b"x"] * 50, ERR, 0),
+        ("request + garbage", [encode(T["HELLO"], {"rid": 3}), b"\xff"], T["HELLO_REPLY"], 3),
+        ("unknown type + more", [HDR + b"\x7e" + msgpack.packb({"rid": 4}), b"x"], ERR, 4),
+    ]:
+        tally.case(what, lambda frames=frames, rtype=rtype, rid=rid:
+                   p.answer(frames, rtype, STATUS["bad_request"], (rid,)))
+
     tally.section = "client: drops"
-    # Notifications and multipart messages: no answer, counted in dropped.malformed.
+    # Notifications, even multipart ones: no answer, counted in dropped.malformed.
     drops = [
         ("DM_ACK without LISTEN", [encode(T["DM_ACK"], {"nick": "alice", "upto": 5})]),
         ("DM_ACK for another nick", [encode(T["DM_ACK"], {"nick": "bob", "upto": 2 ** 64 - 1})]),
@@ -303,11 +326,8 @@ def client_port(c, tally, users):
         ("UNLISTEN nick=[]", [encode(T["UNLISTEN"], {"nick": []})]),
         ("UNLISTEN str body", [HDR + bytes([T["UNLISTEN"]]) + b"\xa1x"]),
         ("UNLISTEN bomb", [HDR + bytes([T["UNLISTEN"]]) + BOMB_ARRAY]),
-        ("two frames", [encode(T["PING"], {"rid": 1}), encode(T["PING"], {"rid": 2})]),
-        ("three frames", [b"", b"", b""]),
-        ("two empty frames", [b"", b""]),
-        ("50 frames", [b"x"] * 50),
-        ("request + garbage", [encode(T["HELLO"], {"rid": 3}), b"\xff"]),
+        ("DM_ACK + more", [encode(T["DM_ACK"], {"nick": "alice", "upto": 1}), b"x"]),
+        ("UNLISTEN + more", [encode(T["UNLISTEN"], {"nick": "alice"}), b"x", b"y"]),
     ]
     for what, frames in drops:
         tally.case(what, lambda frames=frames: p.dropped(lambda: p.raw.sock.send_multipart(frames)))
@@ -668,8 +688,10 @@ def worker_process(c, tally):
                 f = HDR + bytes([T[name]]) + body
                 tally.case("%s %s body" % (name, what),
                            lambda f=f, name=name: answered(f, T[name] | 0x80, "bad_request", (0, 77)))
+            # Answered with ERROR by the broker, which never forwards it: the worker drops it.
             f = b"CB\x02" + bytes([T[name]]) + msgpack.packb({"rid": 77})
-            tally.case("%s version 2" % name, lambda f=f, name=name: answered(f, T[name] | 0x80, "bad_version", (0,)))
+            tally.case("%s version 2" % name,
+                       lambda f=f: not_answered([encode(T["W_REQUEST"], {"bid": 5}), f]))
         for name in ("HELLO", "REGISTER", "DM", "PING", "STATUS", "LISTEN", "ROOMS", "UNREGISTER"):
             f = encode(T[name], {"rid": 78})
             tally.case("%s forwarded to a worker" % name,
@@ -798,8 +820,9 @@ def broker_flood(c, tally):
                 rng.randrange(0, 30))
             st = "bad_request"
         elif kind == 4:
+            # Multipart: bad_request, judged on the first frame (too short for a header: ERROR).
             socks[s].sock.send_multipart([b"a", os.urandom(10)])
-            drops += 1
+            expect_replies[s]["bad_request"] = expect_replies[s].get("bad_request", 0) + 1
             continue
         else:
             f = HDR + bytes([T["DM_ACK"]]) + bytes([0x90]) + os.urandom(rng.randrange(0, 10))

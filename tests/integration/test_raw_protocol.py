@@ -9,7 +9,8 @@ import uuid
 import msgpack
 import zmq
 
-from chatbus_harness import STATUS, T, TYPE_NAME, check, check_eq, decode_topic_frame, room_topic, run_checks
+from chatbus_harness import (STATUS, T, TYPE_NAME, Cluster, check, check_eq, decode_topic_frame, encode, room_topic,
+                             run_checks)
 
 
 def documented_drop_causes():
@@ -186,5 +187,180 @@ def session(c):
     check(not problems, "; ".join(problems))
 
 
+HDR = b"CB\x01"
+MAX_FRAME = 256 * 1024
+
+
+def next_frame(raw, what):
+    """The next frame on `raw` (bounded), decoded; `what` names what was awaited."""
+    try:
+        return raw.recv(5)
+    except TimeoutError:
+        raise AssertionError("no answer to %s within 5 s" % what)
+
+
+def error_rids(c):
+    """docs/protocol.md "Errors": the answer's type is the request's reply type when the header names a client
+    request, else ERROR; its rid is the frame's when one can be read (signature, then a map whose `rid` comes
+    before anything unreadable, within the first max_frame bytes), else 0. Each frame must get exactly that
+    answer as the next frame: a PING sent last must be answered last."""
+    raw = c.raw()
+    pad = "p" * 60000
+    cases = [
+        # (what, frames, expected (type, status, rid))
+        ("SEND over max_frame, rid first", [encode(T["SEND"], {"rid": 11, "nick": "x", "token": "y", "room": "r",
+                                                             "texts": [pad] * 5})],
+         (T["SEND_REPLY"], "too_large", 11)),
+        ("HELLO over max_frame, rid after max_frame", [HDR + bytes([T["HELLO"]]) + b"\x82\xa3pad" +
+                                                       msgpack.packb([pad] * 5) + msgpack.packb("rid") + b"\x0c"],
+         (T["HELLO_REPLY"], "too_large", 0)),
+        ("JOIN with a truncated body after rid", [HDR + bytes([T["JOIN"]]) + b"\x83\xa3rid\x0d\xa4nick"],
+         (T["JOIN_REPLY"], "bad_request", 13)),
+        ("version 2 with a rid", [b"CB\x02" + bytes([T["JOIN"]]) + msgpack.packb({"rid": 14})],
+         (T["ERROR"], "bad_version", 14)),
+        ("unknown type code 0x7e with a rid", [HDR + b"\x7e" + msgpack.packb({"rid": 15})],
+         (T["ERROR"], "unknown_type", 15)),
+        ("a reply type sent by a client", [encode(T["JOIN_REPLY"], {"rid": 16})], (T["ERROR"], "unknown_type", 16)),
+        ("a worker type sent by a client", [encode(T["W_READY"], {"rid": 17, "worker": "w"})],
+         (T["ERROR"], "unknown_type", 17)),
+        ("a bad signature", [b"XB\x01" + bytes([T["HELLO"]]) + msgpack.packb({"rid": 18})],
+         (T["ERROR"], "bad_request", 0)),
+        ("a 3-byte frame", [HDR], (T["ERROR"], "bad_request", 0)),
+        ("an empty frame", [b""], (T["ERROR"], "bad_request", 0)),
+        ("a multipart PING", [encode(T["PING"], {"rid": 19}), b"second"], (T["PING_REPLY"], "bad_request", 19)),
+        ("a multipart of garbage", [b"x", b"y", b"z"], (T["ERROR"], "bad_request", 0)),
+    ]
+    for what, frames, (want_t, want_s, want_rid) in cases:
+        raw.sock.send_multipart(frames)
+        t, body = next_frame(raw, what)
+        check_eq((TYPE_NAME.get(t, hex(t)), body.get("status"), body.get("rid")),
+                 (TYPE_NAME[want_t], STATUS[want_s], want_rid), "answer (type, status, rid) to %s" % what)
+        check(body.get("error"), "empty error text for %s" % what)
+    # Notifications are never answered, not even when over max_frame or multipart: the PING after them is.
+    raw.send_raw(encode(T["DM_ACK"], {"nick": "x" * 60000, "upto": 1, "pad": [pad] * 5}))
+    raw.sock.send_multipart([encode(T["UNLISTEN"], {"nick": "x"}), b"more"])
+    raw.send_raw(encode(T["PING"], {"rid": 20}))
+    t, body = next_frame(raw, "the PING sent after two notifications")
+    check_eq((t, body.get("rid"), body.get("status")), (T["PING_REPLY"], 20, 0),
+             "the frame after two bad notifications (docs: notifications are never answered)")
+    st = raw.request("STATUS")
+    check_eq(st["refused"].get("too_large"), 3, "STATUS refused.too_large (three frames over max_frame)")
+
+
+def bin_is_not_str(c):
+    """msgpack bin where the document says str is bad_request, in every request, and changes nothing."""
+    raw = c.raw()
+    tok = ok(raw.request("REGISTER", nick="ann"), "REGISTER ann")["token"]
+    ok(raw.request("JOIN", nick="ann", token=tok, room="binroom"), "JOIN")
+    for name, body in [
+        ("REGISTER", {"nick": b"bob"}),
+        ("JOIN", {"nick": "ann", "token": tok, "room": b"other"}),
+        ("JOIN", {"nick": b"ann", "token": tok, "room": "other"}),
+        ("SEND", {"nick": "ann", "token": tok, "room": "binroom", "texts": [b"as bin"]}),
+        ("SEND", {"nick": "ann", "token": tok, "room": "binroom", "texts": ["fine", b"as bin"]}),
+        ("SEND", {"nick": "ann", "token": tok.encode(), "room": "binroom", "texts": ["token as bin"]}),
+        ("DM", {"nick": "ann", "token": tok, "to": "ann", "text": b"as bin"}),
+        ("DM", {"nick": "ann", "token": tok, "to": b"ann", "text": "to as bin"}),
+        ("WHO", {"room": b"binroom"}),
+        ("HISTORY", {"room": b"binroom"}),
+        ("ROOMS", {"after": b""}),
+        ("LISTEN", {"nick": "ann", "token": tok.encode()}),
+        ("UNREGISTER", {"nick": b"ann", "token": tok}),
+    ]:
+        rep = raw.request(name, **body)
+        check_eq((rep["_type"], status_name(rep)), (T[name] | 0x80, "bad_request"), "%s %r" % (name, body))
+    check_eq(raw.request("STATUS")["nicks"], 1, "nicks after REGISTER with a bin nick")
+    h = ok(raw.request("HISTORY", room="binroom"), "HISTORY")
+    check_eq([e["kind"] for e in h["events"]], ["join"], "binroom events after SENDs with bin texts")
+    check_eq(ok(raw.request("HISTORY", room="binroom"), "HISTORY")["events"][0]["nick"], "ann", "event nick")
+
+
+def status_name(rep):
+    return next((k for k, v in STATUS.items() if v == rep.get("status")), repr(rep.get("status")))
+
+
+def silent_listener(c):
+    """A listener that stops sending PING is detached after 3 heartbeats and told so: LISTEN_END reason
+    `silent`; its next PING says listening false."""
+    raw = c.raw()
+    hello = ok(raw.request("HELLO"), "HELLO")
+    check_eq(hello["limits"]["heartbeat_ms"], 100, "heartbeat_ms")
+    tok = ok(raw.request("REGISTER", nick="quiet"), "REGISTER")["token"]
+    ok(raw.request("LISTEN", nick="quiet", token=tok), "LISTEN")
+    t0 = time.monotonic()
+    t, body = next_frame(raw, "a LISTEN_END for a listener silent for 3 heartbeats")
+    check_eq((TYPE_NAME.get(t, hex(t)), body), ("LISTEN_END", {"nick": "quiet", "reason": "silent"}),
+             "the frame a silent listener gets")
+    check(time.monotonic() - t0 >= 0.3, "detached after %.2f s, before 3 heartbeats" % (time.monotonic() - t0))
+    check_eq(ok(raw.request("PING"), "PING")["listening"], False, "PING after LISTEN_END")
+    check_eq(ok(raw.request("STATUS"), "STATUS")["listeners"], 0, "listeners after LISTEN_END")
+
+
+def history_limit(c):
+    """HELLO limits.history is how many events HISTORY returns for a busy room, whatever the worker's own
+    --history: the broker's W_WELCOME sets it."""
+    raw = c.raw()
+    limit = ok(raw.request("HELLO"), "HELLO")["limits"]["history"]
+    check_eq(limit, 20, "HELLO limits.history (broker --history 20)")
+    tok = ok(raw.request("REGISTER", nick="ann"), "REGISTER")["token"]
+    ok(raw.request("JOIN", nick="ann", token=tok, room="busy"), "JOIN")
+    ok(raw.request("SEND", nick="ann", token=tok, room="busy", texts=["m%d" % i for i in range(30)]), "SEND")
+    h = ok(raw.request("HISTORY", room="busy"), "HISTORY")
+    check_eq([e["seq"] for e in h["events"]], list(range(12, 32)), "HISTORY of a room with 31 events")
+    # The same after the room moved to another worker (from the broker's copy).
+    c.start_worker()
+    c.wait_workers(2)
+    c.kill_worker(c.worker("w1"))
+    ok(raw.request("SEND", nick="ann", token=tok, room="busy", texts=["after"], timeout=10), "SEND after the move")
+    h = ok(raw.request("HISTORY", room="busy"), "HISTORY after the move")
+    check_eq([e["seq"] for e in h["events"]], list(range(13, 33)), "HISTORY after the room moved")
+
+
+def dm_to_self(c):
+    """A DM to oneself is a DM like any other: kept in the inbox and delivered to the nick's own listener."""
+    raw = c.raw()
+    tok = ok(raw.request("REGISTER", nick="ann"), "REGISTER")["token"]
+    d = ok(raw.request("DM", nick="ann", token=tok, to="ANN", text="note to self"), "DM to oneself")
+    check_eq((d["to"], d["id"], d["delivered"]), ("ann", 1, False), "DM reply")
+    ok(raw.request("LISTEN", nick="ann", token=tok), "LISTEN")
+    t, dd = next_frame(raw, "DM_DELIVER of the DM to oneself")
+    check_eq((t, dd["from"], dd["to"], dd["text"]), (T["DM_DELIVER"], "ann", "ann", "note to self"), "DM_DELIVER")
+
+
+def room_lifetime(c):
+    """docs/protocol.md "Rooms": a room exists from its first JOIN on, members or not; ROOMS lists only rooms
+    with members. An emptied room keeps its seq and history; a room never joined is no_such_room."""
+    raw = c.raw()
+    tok = ok(raw.request("REGISTER", nick="ann"), "REGISTER")["token"]
+    ok(raw.request("JOIN", nick="ann", token=tok, room="brief"), "JOIN")
+    ok(raw.request("SEND", nick="ann", token=tok, room="brief", texts=["hi"]), "SEND")
+    check_eq(ok(raw.request("LEAVE", nick="ann", token=tok, room="brief"), "LEAVE")["seq"], 3, "LEAVE seq")
+    check_eq(ok(raw.request("ROOMS"), "ROOMS")["rooms"], [], "ROOMS after the last member left")
+    check_eq(ok(raw.request("WHO", room="brief"), "WHO")["members"], [], "WHO of an emptied room")
+    check_eq([e["seq"] for e in ok(raw.request("HISTORY", room="brief"), "HISTORY")["events"]], [1, 2, 3],
+             "HISTORY of an emptied room")
+    for name, body, want in [("SEND", {"room": "brief", "texts": ["x"]}, "not_member"),
+                             ("LEAVE", {"room": "brief"}, "not_member"),
+                             ("SEND", {"room": "never", "texts": ["x"]}, "no_such_room"),
+                             ("LEAVE", {"room": "never"}, "not_member"),
+                             ("WHO", {"room": "never"}, "no_such_room"),
+                             ("HISTORY", {"room": "never"}, "no_such_room")]:
+        if name in ("SEND", "LEAVE"):
+            body = dict(body, nick="ann", token=tok)
+        check_eq(status_name(raw.request(name, **body)), want, "%s %r" % (name, body))
+    check_eq(ok(raw.request("JOIN", nick="ann", token=tok, room="brief"), "JOIN again")["seq"], 4,
+             "JOIN of an emptied room continues its seq")
+
+
 if __name__ == "__main__":
-    run_checks([("a full session by a raw client written from the document", session)])
+    run_checks([
+        ("a full session by a raw client written from the document", session),
+        ("error answers: the request's reply type and rid whenever they can be read", error_rids),
+        ("msgpack bin where a str is meant is bad_request", bin_is_not_str),
+        ("a listener silent for 3 heartbeats gets LISTEN_END reason silent", silent_listener,
+         lambda: Cluster(workers=1, broker_args=("--heartbeat-ms", "100"))),
+        ("HELLO limits.history is what HISTORY keeps", history_limit,
+         lambda: Cluster(workers=1, broker_args=("--history", "20"), worker_args=("--history", "1000"))),
+        ("a DM to oneself", dm_to_self),
+        ("a room exists from its first JOIN; ROOMS lists rooms with members", room_lifetime),
+    ])

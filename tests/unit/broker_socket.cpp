@@ -81,10 +81,12 @@ TEST_CASE("bad frames get the documented error and the broker keeps serving") {
     c.send_raw(with_header(2, 0x01, hello_body));
     REQUIRE(decode_as(c.recv_raw(), err) == Status::ok);
     CHECK(err.status == static_cast<std::uint64_t>(Status::bad_version));
+    CHECK(err.rid == 5);  // readable, so echoed (docs/protocol.md, "How errors are answered")
 
     c.send_raw(with_header(1, 0x7F, hello_body));
     REQUIRE(decode_as(c.recv_raw(), err) == Status::ok);
     CHECK(err.status == static_cast<std::uint64_t>(Status::unknown_type));
+    CHECK(err.rid == 5);
 
     c.send_raw(encode(HelloReply{9}));  // a type only the broker sends
     REQUIRE(decode_as(c.recv_raw(), err) == Status::ok);
@@ -104,10 +106,13 @@ TEST_CASE("bad frames get the documented error and the broker keeps serving") {
     REQUIRE(decode_as(c.recv_raw(), hello_err) == Status::ok);
     CHECK(hello_err.status == static_cast<std::uint64_t>(Status::bad_request));
 
-    // Three frames from a DEALER: not this protocol; dropped without an answer.
+    // Three frames from a DEALER: bad_request, judged on the first frame (here too short for a header).
     c.sock.send(zmq::str_buffer("a"), zmq::send_flags::sndmore);
     c.sock.send(zmq::str_buffer("b"), zmq::send_flags::sndmore);
     c.sock.send(zmq::str_buffer("c"), zmq::send_flags::none);
+    REQUIRE(decode_as(c.recv_raw(), err) == Status::ok);
+    CHECK(err.status == static_cast<std::uint64_t>(Status::bad_request));
+    CHECK(err.rid == 0);
 
     // A bad notification gets no answer either; the next request is answered normally.
     c.send_raw(with_header(1, 0x20, "\x81\xa4upto\xa1x"));

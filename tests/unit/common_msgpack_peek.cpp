@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "codec.hpp"
 #include "messages.hpp"
@@ -131,4 +132,62 @@ TEST_CASE("msgpack_well_formed matches the unpack limits") {
         bool decoded = decode(std::string{'C', 'B', 1, static_cast<char>(MsgType::event)} + body, d) == Status::ok;
         CHECK_MESSAGE(msgpack_well_formed(body) == decoded, "depth ", depth);
     }
+}
+
+TEST_CASE("frame_rid: the first rid read before anything unreadable, with the signature, else 0") {
+    auto body = [](auto&& build) {
+        msgpack::sbuffer b;
+        msgpack::packer<msgpack::sbuffer> pk(b);
+        build(pk);
+        return std::string(b.data(), b.size());
+    };
+    const std::string hdr{'C', 'B', 1, static_cast<char>(MsgType::send)};
+    const std::string good = body([](auto& pk) {
+        pk.pack_map(2);
+        pk.pack(std::string("texts"));
+        pk.pack(std::vector<std::string>{"a", "b"});
+        pk.pack(std::string("rid"));
+        pk.pack(std::uint64_t{1} << 40);
+    });
+    CHECK(frame_rid(hdr + good) == std::uint64_t{1} << 40);
+    // Any version and any type code: the body is read if it is a map.
+    CHECK(frame_rid(std::string{'C', 'B', 9, 0x7e} + good) == std::uint64_t{1} << 40);
+    // Another signature or a short frame: 0.
+    CHECK(frame_rid(std::string{'X', 'B', 1, 6} + good) == 0);
+    CHECK(frame_rid("CB\x01") == 0);
+    // Cut before the rid (a prefix of an oversized frame, or a truncated body): 0; cut after it: the rid.
+    for (std::size_t cut = 0; cut < good.size(); ++cut) {
+        CAPTURE(cut);
+        CHECK(frame_rid(hdr + good.substr(0, cut)) == 0);  // the rid's value is the last thing in the body
+    }
+    // The first rid counts: a mistyped first one gives 0 even if a good one follows.
+    CHECK(frame_rid(hdr + body([](auto& pk) {
+              pk.pack_map(2);
+              pk.pack(std::string("rid"));
+              pk.pack(std::string("7"));
+              pk.pack(std::string("rid"));
+              pk.pack(7);
+          })) == 0);
+    // A key that is not a str is stepped over; a string over the limit stops the reading.
+    CHECK(frame_rid(hdr + body([](auto& pk) {
+              pk.pack_map(2);
+              pk.pack(5);
+              pk.pack(5);
+              pk.pack(std::string("rid"));
+              pk.pack(8);
+          })) == 8);
+    CHECK(frame_rid(hdr + body([](auto& pk) {
+              pk.pack_map(2);
+              pk.pack(std::string("pad"));
+              pk.pack(std::string(70000, 'x'));
+              pk.pack(std::string("rid"));
+              pk.pack(8);
+          })) == 0);
+    // Not a map, or a negative rid: 0.
+    CHECK(frame_rid(hdr + body([](auto& pk) { pk.pack(std::vector<int>{1}); })) == 0);
+    CHECK(frame_rid(hdr + body([](auto& pk) {
+              pk.pack_map(1);
+              pk.pack(std::string("rid"));
+              pk.pack(-3);
+          })) == 0);
 }

@@ -288,14 +288,11 @@ TEST_CASE("bad requests get error replies and the loop keeps serving") {
 
     std::string wrong_version = encode(Who{5, "x"});
     wrong_version[2] = 9;
-    std::string reply = b.request(3, wrong_version);
-    Decoded d;
-    REQUIRE(decode(reply, d) == Status::ok);
-    CHECK(d.type == MsgType::who_reply);
-    WhoReply wr;
-    REQUIRE(body_as(d, wr) == Status::ok);
-    CHECK(wr.status == static_cast<std::uint64_t>(Status::bad_version));
+    // Another version is dropped too (the broker answers those with ERROR and never forwards one): the next
+    // reply is bid 4's.
+    b.send({encode(WRequest{3}), wrong_version});
 
+    WhoReply wr;
     REQUIRE(decode_as(b.request(4, encode(Who{6, "nowhere"})), wr) == Status::ok);
     CHECK(wr.rid == 6);
     CHECK(wr.status == static_cast<std::uint64_t>(Status::no_such_room));

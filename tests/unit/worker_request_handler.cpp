@@ -141,13 +141,22 @@ TEST_CASE("a body that does not unpack is answered with rid 0") {
     CHECK(c.status == code(Status::bad_request));
 }
 
-TEST_CASE("another protocol version is bad_version, in the reply type its type byte names") {
+TEST_CASE("another protocol version is dropped: the broker answers it with ERROR and never forwards one") {
     RoomTable t;
     std::vector<Event> ev;
     auto frame = encode(Leave{9, "alice", "", "r"});
     frame[2] = 2;
-    auto c = read_common(*handle_request(t, frame, ev), MsgType::leave_reply);
-    CHECK(c.status == code(Status::bad_version));
+    CHECK_FALSE(handle_request(t, frame, ev));
+}
+
+TEST_CASE("a body that breaks off after its rid is bad_request with that rid") {
+    RoomTable t;
+    std::vector<Event> ev;
+    // {"rid": 13, "room": <missing>, ...}: a map of 3 entries that ends after the second key.
+    auto c = read_common(*handle_request(t, with_body(MsgType::who, "\x83\xa3rid\x0d\xa4room"), ev),
+                         MsgType::who_reply);
+    CHECK(c.rid == 13);
+    CHECK(c.status == code(Status::bad_request));
 }
 
 TEST_CASE("a SEND text as msgpack bin is bad_request and publishes nothing (SendView reads str only)") {
