@@ -5,6 +5,7 @@
 #include <string>
 
 #include "codec.hpp"
+#include "packed.hpp"
 #include "send_head.hpp"
 
 using namespace chatbus;
@@ -12,24 +13,24 @@ using namespace chatbus;
 namespace {
 
 std::string send_frame(bool second_as_bin) {
-    std::string out{kSignature0, kSignature1, static_cast<char>(kProtocolVersion), static_cast<char>(MsgType::send)};
-    msgpack::sbuffer b;
-    msgpack::packer<msgpack::sbuffer> pk(b);
-    pk.pack_map(3);
-    pk.pack(std::string("rid"));
-    pk.pack(std::uint64_t{5});
-    pk.pack(std::string("room"));
-    pk.pack(std::string("r"));
-    pk.pack(std::string("texts"));
-    pk.pack_array(2);
-    pk.pack(std::string("one"));
-    if (second_as_bin) {
-        pk.pack_bin(3);
-        pk.pack_bin_body("two", 3);
-    } else {
-        pk.pack(std::string("two"));
-    }
-    return out + std::string(b.data(), b.size());
+    std::string out{kSignature0, kSignature1, static_cast<char>(kProtocolVersion),
+                    static_cast<char>(MsgType::send)};
+    return out + test::packed_with([&](auto& pk) {
+               pk.pack_map(3);
+               pk.pack(std::string("rid"));
+               pk.pack(std::uint64_t{5});
+               pk.pack(std::string("room"));
+               pk.pack(std::string("r"));
+               pk.pack(std::string("texts"));
+               pk.pack_array(2);
+               pk.pack(std::string("one"));
+               if (second_as_bin) {
+                   pk.pack_bin(3);
+                   pk.pack_bin_body("two", 3);
+               } else {
+                   pk.pack(std::string("two"));
+               }
+           });
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "codec.hpp"
 #include "messages.hpp"
 #include "msgpack_peek.hpp"
+#include "packed.hpp"
 
 using namespace chatbus;
 
@@ -135,12 +136,7 @@ TEST_CASE("msgpack_well_formed matches the unpack limits") {
 }
 
 TEST_CASE("frame_rid: the first rid read before anything unreadable, with the signature, else 0") {
-    auto body = [](auto&& build) {
-        msgpack::sbuffer b;
-        msgpack::packer<msgpack::sbuffer> pk(b);
-        build(pk);
-        return std::string(b.data(), b.size());
-    };
+    auto body = [](auto&& build) { return test::packed_with(build); };
     const std::string hdr{'C', 'B', 1, static_cast<char>(MsgType::send)};
     const std::string good = body([](auto& pk) {
         pk.pack_map(2);
