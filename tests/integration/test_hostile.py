@@ -17,7 +17,7 @@ import msgpack
 import zmq
 
 from chatbus_harness import (NO_RATE_LIMITS, STATUS, T, TYPE_NAME, Cluster, Proc, RawClient, decode, encode,
-                             free_port, room_topic, rss_kb)
+                             bind_any_port, room_topic, rss_kb)
 
 HDR = b"CB\x01"
 BOMB_MAP = bytes.fromhex("88dfffffff8b")          # a map claiming 2^32-1 entries inside a map
@@ -562,9 +562,7 @@ class FakeBroker:
         # A ROUTER drops silently at its high-water mark: unbounded, so the flood and the probe after it arrive.
         self.sock.setsockopt(zmq.SNDHWM, 0)
         self.sock.setsockopt(zmq.RCVHWM, 0)
-        port = free_port()
-        self.sock.bind("tcp://127.0.0.1:%d" % port)
-        self.proc = Proc("worker-hostile", [worker_bin, "--broker", "tcp://127.0.0.1:%d" % port, "--id", "hw",
+        self.proc = Proc("worker-hostile", [worker_bin, "--broker", bind_any_port(self.sock), "--id", "hw",
                                             "--log-level", "warn"])
         self.peer = None
         self.bid = 1000
