@@ -1113,23 +1113,25 @@ def verify_streams(cluster, load, rec, rooms, allowed=("ok", "timeout")):
     """The guarantees of a load run: every request answered (ok or an allowed failure); every acknowledged text
     delivered to the subscriber exactly once, at the acknowledged seq, and present in history; no text delivered
     twice; per room the subscriber's sequence numbers are 1, 2, 3 ... with no gap and no repeat and equal
-    history's. Returns a summary dict."""
+    history's; each room ends with a sentinel SEND after the load. Returns a summary dict."""
     counts = load.counts()
     bad = [r for r in load.results if r["status"] not in allowed]
     check(not bad, "%d requests ended with a status other than %s: counts %r, first ones: %r" % (
         len(bad), "/".join(allowed), counts, bad[:5]))
-    hist = fetch_histories(cluster, rooms)
-    # The subscriber must catch up with everything history has.
-    want = {room: (h[-1]["seq"] if h else 0) for room, h in hist.items()}
-
-    def caught_up(r):
-        got = {}
-        for e in list(r.events):
-            got[e["room"]] = max(got.get(e["room"], 0), e["seq"])
-        return all(got.get(room, 0) >= s for room, s in want.items())
-    rec.wait_until(caught_up, timeout=10.0, what="events up to the last seq in each room's history")
-    time.sleep(0.2)  # a short grace period so that a duplicate published after the last event is seen too
+    # A sentinel per room, sent once the load is over: the broker publishes a room's events in order to each
+    # subscriber, and nothing of the load can be published after it (a request answered already is never run
+    # again), so once the subscriber has every sentinel it has every event, duplicates included.
+    sentinel = {room: "sentinel-" + room for room in rooms}
+    reps = raw_requests(cluster, "SEND", [{"nick": load.nick, "token": load.token, "room": room,
+                                           "texts": [sentinel[room]]} for room in rooms])
+    sentinel_seq = {}
+    for room, rep in zip(rooms, reps):
+        check(rep.get("status") == 0, "sentinel SEND to %s: %s %r" % (room, status_of(rep), rep.get("error")))
+        sentinel_seq[room] = rep["first_seq"]
+    rec.wait_until(lambda r: {e.get("text") for e in list(r.events)} >= set(sentinel.values()), timeout=10.0,
+                   what="the sentinel of every room")
     check(not rec.malformed, "subscriber got malformed frames: %r" % rec.malformed[:5])
+    hist = fetch_histories(cluster, rooms)
 
     sub = rec.by_room()
     extra_rooms = set(sub) - set(rooms)
@@ -1138,6 +1140,8 @@ def verify_streams(cluster, load, rec, rooms, allowed=("ok", "timeout")):
     for room in rooms:
         evs = sub.get(room, [])
         seqs = [e["seq"] for e in evs]
+        check(evs and evs[-1].get("text") == sentinel[room] and evs[-1]["seq"] == sentinel_seq[room],
+              "room %s: the last event is not the sentinel (seq %d): %r" % (room, sentinel_seq[room], evs[-1:]))
         check(seqs == list(range(1, len(seqs) + 1)),
               "room %s: subscriber seqs are not 1..%d without gap or repeat: %s" % (room, len(seqs), _seq_problems(seqs)))
         h = hist[room]
@@ -1152,7 +1156,7 @@ def verify_streams(cluster, load, rec, rooms, allowed=("ok", "timeout")):
             check(e["seq"] in by_seq and key(by_seq[e["seq"]]) == key(e),
                   "room %s seq %d: history %r, subscriber %r" % (room, e["seq"], key(e),
                                                                  key(by_seq[e["seq"]]) if e["seq"] in by_seq else None))
-        for e in evs:
+        for e in evs[:-1]:
             if e["kind"] == "message":
                 delivered.setdefault(e["text"], []).append((room, e["seq"]))
     twice = {t: v for t, v in delivered.items() if len(v) > 1}
