@@ -36,7 +36,7 @@ std::string machine() {
 int main(int argc, char** argv) {
     bench::Options o;
     std::string workload = "all", markdown, log_level = "error", scale_child, raw_cli;
-    std::vector<std::string> raw_server;
+    std::string raw_server;
     const std::vector<std::pair<std::string, void (*)(const bench::Options&, bench::Report&)>> workloads{
         {"fanout", bench::run_fanout}, {"latency", bench::run_latency}, {"rr", bench::run_rr},
         {"dm", bench::run_dm},         {"scale", bench::run_scale},     {"cli", bench::run_cli}};
@@ -70,14 +70,14 @@ int main(int argc, char** argv) {
     app.add_option("--fanout-size", o.only_size, "fanout: only this text size")->group("Profiling");
     // Modes this executable is started in by the workloads themselves.
     app.add_option("--scale-child", scale_child)->group("");
-    app.add_option("--raw-scale-server", raw_server)->expected(2)->group("");
+    app.add_option("--raw-scale-server", raw_server)->group("");
     app.add_option("--raw-cli-client", raw_cli)->group("");
     CLI11_PARSE(app, argc, argv);
     spdlog::set_default_logger(spdlog::stderr_color_mt("bench"));
     spdlog::set_level(spdlog::level::from_str(log_level));
 
     if (!scale_child.empty()) return bench::scale_child_main(scale_child);
-    if (raw_server.size() == 2) return bench::raw_scale_server_main(raw_server[0], raw_server[1]);
+    if (!raw_server.empty()) return bench::raw_scale_server_main(raw_server);
     if (!raw_cli.empty()) return bench::raw_cli_client_main(raw_cli);
 
     const std::string where = machine();

@@ -37,7 +37,8 @@ void run_cli(const Options& o, Report& rep);
 
 // Hidden modes of this executable, started by the workloads as separate processes.
 int scale_child_main(const std::string& plan_file);
-int raw_scale_server_main(const std::string& client_ep, const std::string& events_ep);
+// Binds ports of its own choosing and names them in `ready_file` (client=, events=).
+int raw_scale_server_main(const std::string& ready_file);
 int raw_cli_client_main(const std::string& endpoint);
 
 }  // namespace bench

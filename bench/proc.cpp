@@ -1,10 +1,8 @@
 #include "proc.hpp"
 
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,20 +113,24 @@ long rss_kib(pid_t pid) {
     return 0;
 }
 
-int free_port() {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t len = sizeof a;
-    if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        close(s);
-        throw std::runtime_error("no free port");
+std::map<std::string, std::string> wait_ready_file(const std::string& path, Child& c, int timeout_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (!std::filesystem::exists(path)) {
+        int status = 0;
+        if (c.pid <= 0 || waitpid(c.pid, &status, WNOHANG) == c.pid) {
+            c.pid = -1;
+            throw std::runtime_error("child exited before writing " + path);
+        }
+        if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("no " + path + " in time");
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    close(s);
-    return ntohs(a.sin_port);
+    // Written to a temporary file and renamed: once it exists it is whole.
+    std::map<std::string, std::string> out;
+    std::ifstream f(path);
+    for (std::string line; std::getline(f, line);) {
+        if (auto eq = line.find('='); eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return out;
 }
 
 long raise_fd_limit() {

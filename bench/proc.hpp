@@ -1,8 +1,9 @@
 #pragma once
-// Child processes (the real binaries, or this one in a hidden mode), /proc readings, free ports.
+// Child processes (the real binaries, or this one in a hidden mode), /proc readings, ready files.
 #include <sys/types.h>
 
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,10 @@ bool read_line(Child& c, std::string& line);
 
 // VmRSS of a process in KiB (0 when unreadable).
 long rss_kib(pid_t pid);
-// A TCP port on 127.0.0.1 that was free a moment ago.
-int free_port();
+// The key=value lines of the ready file a child writes once it has bound its ports (chatbus-broker
+// --ready-file): the endpoints the system chose for it. Waits up to timeout_ms; throws if the child exits first
+// or the time runs out.
+std::map<std::string, std::string> wait_ready_file(const std::string& path, Child& c, int timeout_ms);
 // Raises the soft fd limit to the hard one; returns the new soft limit.
 long raise_fd_limit();
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -243,22 +244,38 @@ void run_scale(const Options& o, Report& rep) {
     for (int run = 0; run < o.runs; ++run) {
         for (bool chatbus : {true, false}) {
             if (chatbus ? !o.chatbus() : !o.raw()) continue;
-            std::string c = fmt::format("tcp://127.0.0.1:{}", free_port());
-            std::string w = fmt::format("tcp://127.0.0.1:{}", free_port());
-            std::string e = fmt::format("tcp://127.0.0.1:{}", free_port());
+            // The server binds ports the system chooses and names them in its ready file.
+            const std::string any = "tcp://127.0.0.1:0";
+            char dir_tmpl[] = "/tmp/chatbus-bench-ready-XXXXXX";
+            const std::string ready = std::string(mkdtemp(dir_tmpl)) + "/ready";
             std::vector<Child> procs;
+            std::map<std::string, std::string> ep;
             if (chatbus) {
                 // A long heartbeat: listeners are attached for the whole stage without PINGing.
-                procs.push_back(spawn({bin_dir() + "/chatbus-broker", "--client", c, "--worker", w,
-                                       "--events", e, "--heartbeat-ms", "20000", "--log-level", "warn",
+                procs.push_back(spawn({bin_dir() + "/chatbus-broker", "--client", any, "--worker", any,
+                                       "--events", any, "--ready-file", ready, "--heartbeat-ms", "20000",
+                                       "--log-level", "warn",
                                        // a benchmark is a flood by design: no flood limits
                                        "--client-rate", "0", "--nick-rate", "0", "--max-clients", "0",
                                        "--max-rooms-per-nick", "0", "--max-room-members", "0"}));
-                for (int i = 0; i < 2; ++i)
-                    procs.push_back(
-                        spawn({bin_dir() + "/chatbus-worker", "--broker", w, "--log-level", "warn"}));
             } else {
-                procs.push_back(spawn({self_exe(), "--raw-scale-server", c, e}));
+                procs.push_back(spawn({self_exe(), "--raw-scale-server", ready}));
+            }
+            try {
+                ep = wait_ready_file(ready, procs[0], 10000);
+            } catch (const std::exception& ex) {
+                spdlog::error("scale ({}): {}", chatbus ? "chatbus" : "raw", ex.what());
+            }
+            std::filesystem::remove_all(std::filesystem::path(ready).parent_path());
+            const std::string c = ep["client"], e = ep["events"];
+            if (chatbus && !ep.empty()) {
+                for (int i = 0; i < 2; ++i)
+                    procs.push_back(spawn({bin_dir() + "/chatbus-worker", "--broker", ep["worker"], "--log-level",
+                                           "warn"}));
+            }
+            if (ep.empty()) {
+                stop_child(procs[0]);
+                continue;
             }
             try {
                 Stage st = measure(chatbus ? "chatbus" : "zmq-raw", chatbus, p, procs[0], c, e);

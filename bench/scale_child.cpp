@@ -8,6 +8,7 @@
 #include "client.hpp"
 #include "options.hpp"
 #include "proc.hpp"
+#include "ready_file.hpp"
 
 namespace bench {
 
@@ -132,7 +133,7 @@ int scale_child_main(const std::string& plan_file) {
     return 0;
 }
 
-int raw_scale_server_main(const std::string& client_ep, const std::string& events_ep) {
+int raw_scale_server_main(const std::string& ready_file) {
     raise_fd_limit();
     zmq::context_t ctx(1);
     zmq::socket_t router(ctx, zmq::socket_type::router), xpub(ctx, zmq::socket_type::xpub);
@@ -142,8 +143,9 @@ int raw_scale_server_main(const std::string& client_ep, const std::string& event
         s->set(zmq::sockopt::rcvhwm, 100000);
     }
     xpub.set(zmq::sockopt::xpub_verbose, 1);
-    router.bind(client_ep);
-    xpub.bind(events_ep);
+    router.bind("tcp://127.0.0.1:*");
+    xpub.bind("tcp://127.0.0.1:*");
+    write_ready_file(ready_file, {{"client", last_endpoint(router)}, {"events", last_endpoint(xpub)}});
     zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0}, {xpub.handle(), 0, ZMQ_POLLIN, 0}};
     std::vector<zmq::message_t> parts;
     zmq::message_t m;

@@ -1,8 +1,11 @@
 #include "broker.hpp"
 
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
 #include "clock.hpp"
+#include "ready_file.hpp"
 #include "socket_util.hpp"
 #include "worker_messages.hpp"
 
@@ -65,6 +68,14 @@ void Broker::bind() {
 
 void Broker::run() {
     bind();
+    // Before the local workers' threads exist, so a file that cannot be written stops nothing but us.
+    if (!cfg_.ready_file.empty()) {
+        write_ready_file(cfg_.ready_file, {{"client", bound_.client},
+                                           {"worker", bound_.worker},
+                                           {"events", bound_.events},
+                                           {"pid", std::to_string(::getpid())},
+                                           {"boot", boot_}});
+    }
     local_.start(ctx_, cfg_);
     next_timer_ms_ = mono_ms() + cfg_.heartbeat_ms;
     while (!stop_.load(std::memory_order_relaxed)) {

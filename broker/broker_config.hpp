@@ -13,6 +13,7 @@ struct BrokerConfig {
     // Workers run inside the broker process over inproc:// (local_workers.hpp); they die with it.
     std::size_t local_workers = 0;
     std::string state_dir;                        // registry persistence; empty: in memory only
+    std::string ready_file;  // written with the bound endpoints once serving (ready_file.hpp); empty: none
     std::string fsync = "always";                 // always | interval | never (see docs/architecture.md)
     std::int64_t heartbeat_ms = 1000;
     std::int64_t liveness = 3;

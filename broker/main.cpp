@@ -60,13 +60,13 @@ void add_options(CLI::App& app, Options& o) {
                  "check the options and the config file, then exit (0: valid)");
     app.add_option("--client", cfg.client, "client endpoint (ROUTER)")
         ->capture_default_str()
-        ->check(chatbus::endpoint_check());
+        ->check(chatbus::endpoint_check(true));
     app.add_option("--worker", cfg.worker, "worker endpoint (ROUTER)")
         ->capture_default_str()
-        ->check(chatbus::endpoint_check());
+        ->check(chatbus::endpoint_check(true));
     app.add_option("--events", cfg.events, "endpoint subscribers read events from (XPUB)")
         ->capture_default_str()
-        ->check(chatbus::endpoint_check());
+        ->check(chatbus::endpoint_check(true));
     app.add_option("--events-advertise", cfg.events_advertise,
                    "events endpoint told to clients (default: bound)")
         ->check(chatbus::endpoint_check());
@@ -74,6 +74,9 @@ void add_options(CLI::App& app, Options& o) {
                    "workers to run inside the broker over inproc:// (fewer hops; they die with the broker)")
         ->capture_default_str()
         ->check(CLI::Range(0, 64));
+    app.add_option("--ready-file", cfg.ready_file,
+                   "once serving, write the bound endpoints (client=, worker=, events=) to this file "
+                   "(for port 0 or *)");
     app.add_option("--state-dir", cfg.state_dir,
                    "directory keeping registrations across restarts (default: none)");
     app.add_option("--fsync", cfg.fsync,

@@ -12,10 +12,11 @@
 
 namespace chatbus {
 
-// tcp://HOST:PORT (PORT 1-65535 or * for any), ipc://PATH or inproc://NAME.
-inline CLI::Validator endpoint_check() {
+// tcp://HOST:PORT (PORT 1-65535 or * for any, and 0 for any when binding), ipc://PATH or inproc://NAME.
+// `bind`: an endpoint to bind, where port 0 (like `*`) lets the system choose one.
+inline CLI::Validator endpoint_check(bool bind = false) {
     return CLI::Validator(
-        [](std::string& e) -> std::string {
+        [bind](std::string& e) -> std::string {
             const std::string bad = "not an endpoint (tcp://HOST:PORT, ipc://PATH or inproc://NAME): " + e;
             if (e.rfind("ipc://", 0) == 0) return e.size() > 6 ? "" : bad;
             if (e.rfind("inproc://", 0) == 0) return e.size() > 9 ? "" : bad;
@@ -26,7 +27,7 @@ inline CLI::Validator endpoint_check() {
             if (port == "*") return "";
             if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return bad;
             const long n = std::stol(port);
-            return n >= 1 && n <= 65535 ? "" : bad;
+            return (n >= 1 || bind) && n <= 65535 ? "" : bad;
         },
         "ENDPOINT");
 }

@@ -1,4 +1,4 @@
-"""Integration test harness: starts the real chatbus binaries on free local ports, drives chatctl as separate
+"""Integration test harness: starts the real chatbus binaries on local ports they choose themselves (port 0), drives chatctl as separate
 users, and speaks the wire protocol directly (RawClient, written from docs/protocol.md alone).
 
 Every wait is bounded; every process started here is stopped by its PID (terminate, wait, kill) when the
@@ -236,10 +236,33 @@ def rss_kb(pid):
     raise AssertionError("no VmRSS for pid %d" % pid)
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class DeadPort:
+    """A TCP port of 127.0.0.1 on which nothing listens: bound (so no other process can take it) but never
+    listening, so a connection to `endpoint` is refused for as long as this object is open."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.endpoint = "tcp://127.0.0.1:%d" % self.sock.getsockname()[1]
+
+    def close(self):
+        self.sock.close()
+
+
+def bind_any_port(sock, host="127.0.0.1"):
+    """Binds a ZeroMQ socket to a port the system chooses and returns the endpoint it got."""
+    sock.bind("tcp://%s:*" % host)
+    return sock.getsockopt_string(zmq.LAST_ENDPOINT)
+
+
+def read_ready_file(path):
+    """{key: value} of a broker's --ready-file (one key=value a line), or None while it does not exist."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return None
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
 
 
 _all_procs = []
@@ -546,8 +569,10 @@ class User:
 
 
 class Cluster:
-    """One broker and N workers on free ports of 127.0.0.1, the broker with its own temporary state directory
-    (kept across restart_broker()). Use as a context manager."""
+    """One broker and N workers on 127.0.0.1, the broker with its own temporary state directory (kept across
+    restart_broker()). The first broker binds port 0 and tells the endpoints it got in its --ready-file; they are
+    client_ep, worker_ep and events_ep from then on (a restarted broker binds them again). Use as a context
+    manager."""
 
     def __init__(self, workers=1, broker_args=(), worker_args=(), log_level="debug", state_dir=True, curve=False,
                  bind_nicks=False, clients=(), local_workers=0):
@@ -555,12 +580,8 @@ class Cluster:
         self.broker_bin = os.path.join(d, "chatbus-broker")
         self.worker_bin = os.path.join(d, "chatbus-worker")
         self.chatctl = os.path.join(d, "chatctl")
-        self.ports = {}
-        for k in ("client", "worker", "events"):
-            self.ports[k] = free_port()
-        self.client_ep = "tcp://127.0.0.1:%d" % self.ports["client"]
-        self.worker_ep = "tcp://127.0.0.1:%d" % self.ports["worker"]
-        self.events_ep = "tcp://127.0.0.1:%d" % self.ports["events"]
+        # Known once the first broker has bound them (start_broker).
+        self.client_ep = self.worker_ep = self.events_ep = None
         self.broker_args = list(broker_args)
         self.local_workers = local_workers  # inside the broker (--local-workers); counted as live workers
         if local_workers:
@@ -572,7 +593,8 @@ class Cluster:
         self.brokers = []  # every broker process started, the current one last
         self.workers = []  # every worker process started (dead ones included), in order
         self.procs = []
-        self._dirs = []
+        self._dirs = [tempfile.mkdtemp(prefix="chatbus-run-")]
+        self.ready_file = os.path.join(self._dirs[0], "broker.ready")
         self.state_dir = None
         if state_dir:
             self.state_dir = tempfile.mkdtemp(prefix="chatbus-state-")
@@ -636,10 +658,13 @@ class Cluster:
         self.close()
         return False
 
-    def start_broker(self):
-        """Starts a broker on this cluster's ports (and state directory)."""
-        argv = [self.broker_bin, "--client", self.client_ep, "--worker", self.worker_ep,
-                "--events", self.events_ep, "--log-level", self.log_level]
+    def start_broker(self, timeout=10.0):
+        """Starts a broker on this cluster's endpoints (port 0 the first time) and state directory, and waits
+        (bounded) for its ready file. Raises BrokerExited if it exits first (an endpoint it cannot bind)."""
+        any_port = "tcp://127.0.0.1:0"
+        argv = [self.broker_bin, "--client", self.client_ep or any_port, "--worker", self.worker_ep or any_port,
+                "--events", self.events_ep or any_port, "--ready-file", self.ready_file,
+                "--log-level", self.log_level]
         if self.state_dir:
             argv += ["--state-dir", self.state_dir]
         if self.curve:
@@ -648,9 +673,28 @@ class Cluster:
             if self.bind_nicks:
                 argv += ["--bind-nicks-to-keys", "true"]
         argv += self.broker_args
+        if os.path.exists(self.ready_file):
+            os.unlink(self.ready_file)  # the previous broker's
         self.broker = Proc("broker-%d" % (len(self.brokers) + 1), argv)
         self.brokers.append(self.broker)
         self.procs.append(self.broker)
+        deadline = time.monotonic() + timeout
+        while True:
+            ready = read_ready_file(self.ready_file)
+            if ready is not None:
+                break
+            if not self.broker.alive():
+                raise BrokerExited("broker exited with %s before it was ready\n%s" % (
+                    self.broker.popen.returncode, self.broker.log_text()))
+            if time.monotonic() > deadline:
+                raise TimeoutError("broker wrote no ready file within %.0f s\n%s" % (timeout,
+                                                                                      self.broker.log_text()))
+            time.sleep(0.01)  # poll interval of a bounded wait on a file another process writes
+        check_eq(ready.get("pid"), str(self.broker.pid), "pid in the broker's ready file")
+        for k in ("client", "worker", "events"):
+            was = getattr(self, k + "_ep")
+            check(was is None or ready[k] == was, "restarted broker bound %s %s, not %s" % (k, ready[k], was))
+            setattr(self, k + "_ep", ready[k])
         return self.broker
 
     def restart_broker(self, kill=True, timeout=10.0):
@@ -665,14 +709,16 @@ class Cluster:
         deadline = time.monotonic() + timeout
         while True:
             t0 = time.monotonic()
-            self.start_broker()
-            if self.ping(timeout=min(2.0, max(0.1, deadline - time.monotonic()))):
-                return t0
-            if self.broker.alive() or time.monotonic() > deadline:
-                raise AssertionError("restarted broker does not answer PING within %.0f s (%s)\n%s" % (
-                    timeout, "running" if self.broker.alive() else "exit %s" % self.broker.popen.returncode,
-                    self.broker.log_text()))
-            time.sleep(0.2)  # it exited (port still busy?): try again, bounded by the deadline
+            try:
+                self.start_broker(timeout=max(0.1, deadline - t0))
+            except BrokerExited:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)  # a port still held by the old process: try again, bounded by the deadline
+                continue
+            check(self.ping(timeout=max(0.1, deadline - time.monotonic())),
+                  "restarted broker does not answer PING within %.0f s\n%s" % (timeout, self.broker.log_text()))
+            return t0
 
     def ping(self, timeout=2.0):
         """True if the broker answers a raw PING within `timeout`."""
@@ -1067,23 +1113,25 @@ def verify_streams(cluster, load, rec, rooms, allowed=("ok", "timeout")):
     """The guarantees of a load run: every request answered (ok or an allowed failure); every acknowledged text
     delivered to the subscriber exactly once, at the acknowledged seq, and present in history; no text delivered
     twice; per room the subscriber's sequence numbers are 1, 2, 3 ... with no gap and no repeat and equal
-    history's. Returns a summary dict."""
+    history's; each room ends with a sentinel SEND after the load. Returns a summary dict."""
     counts = load.counts()
     bad = [r for r in load.results if r["status"] not in allowed]
     check(not bad, "%d requests ended with a status other than %s: counts %r, first ones: %r" % (
         len(bad), "/".join(allowed), counts, bad[:5]))
-    hist = fetch_histories(cluster, rooms)
-    # The subscriber must catch up with everything history has.
-    want = {room: (h[-1]["seq"] if h else 0) for room, h in hist.items()}
-
-    def caught_up(r):
-        got = {}
-        for e in list(r.events):
-            got[e["room"]] = max(got.get(e["room"], 0), e["seq"])
-        return all(got.get(room, 0) >= s for room, s in want.items())
-    rec.wait_until(caught_up, timeout=10.0, what="events up to the last seq in each room's history")
-    time.sleep(0.2)  # a short grace period so that a duplicate published after the last event is seen too
+    # A sentinel per room, sent once the load is over: the broker publishes a room's events in order to each
+    # subscriber, and nothing of the load can be published after it (a request answered already is never run
+    # again), so once the subscriber has every sentinel it has every event, duplicates included.
+    sentinel = {room: "sentinel-" + room for room in rooms}
+    reps = raw_requests(cluster, "SEND", [{"nick": load.nick, "token": load.token, "room": room,
+                                           "texts": [sentinel[room]]} for room in rooms])
+    sentinel_seq = {}
+    for room, rep in zip(rooms, reps):
+        check(rep.get("status") == 0, "sentinel SEND to %s: %s %r" % (room, status_of(rep), rep.get("error")))
+        sentinel_seq[room] = rep["first_seq"]
+    rec.wait_until(lambda r: {e.get("text") for e in list(r.events)} >= set(sentinel.values()), timeout=10.0,
+                   what="the sentinel of every room")
     check(not rec.malformed, "subscriber got malformed frames: %r" % rec.malformed[:5])
+    hist = fetch_histories(cluster, rooms)
 
     sub = rec.by_room()
     extra_rooms = set(sub) - set(rooms)
@@ -1092,6 +1140,8 @@ def verify_streams(cluster, load, rec, rooms, allowed=("ok", "timeout")):
     for room in rooms:
         evs = sub.get(room, [])
         seqs = [e["seq"] for e in evs]
+        check(evs and evs[-1].get("text") == sentinel[room] and evs[-1]["seq"] == sentinel_seq[room],
+              "room %s: the last event is not the sentinel (seq %d): %r" % (room, sentinel_seq[room], evs[-1:]))
         check(seqs == list(range(1, len(seqs) + 1)),
               "room %s: subscriber seqs are not 1..%d without gap or repeat: %s" % (room, len(seqs), _seq_problems(seqs)))
         h = hist[room]
@@ -1106,7 +1156,7 @@ def verify_streams(cluster, load, rec, rooms, allowed=("ok", "timeout")):
             check(e["seq"] in by_seq and key(by_seq[e["seq"]]) == key(e),
                   "room %s seq %d: history %r, subscriber %r" % (room, e["seq"], key(e),
                                                                  key(by_seq[e["seq"]]) if e["seq"] in by_seq else None))
-        for e in evs:
+        for e in evs[:-1]:
             if e["kind"] == "message":
                 delivered.setdefault(e["text"], []).append((room, e["seq"]))
     twice = {t: v for t, v in delivered.items() if len(v) > 1}
@@ -1159,6 +1209,10 @@ def setup_sender(cluster, rooms, nick="loader"):
 # Checks
 
 class CheckFailed(AssertionError):
+    pass
+
+
+class BrokerExited(AssertionError):
     pass
 
 

@@ -68,11 +68,15 @@ def broker_killed(c):
 
 def never_started(c):
     """A broker endpoint nothing listens on: the same exit 5, no hang."""
-    from chatbus_harness import free_port
-    c.client_ep = "tcp://127.0.0.1:%d" % free_port()
-    u = c.user("u")
-    check_unreachable(u.run("register", "nobody", timeout=TIMEOUT, as_nick=False), "register")
-    check_unreachable(u.run("rooms", timeout=TIMEOUT), "rooms")
+    from chatbus_harness import DeadPort
+    dead = DeadPort()
+    try:
+        c.client_ep = dead.endpoint
+        u = c.user("u")
+        check_unreachable(u.run("register", "nobody", timeout=TIMEOUT, as_nick=False), "register")
+        check_unreachable(u.run("rooms", timeout=TIMEOUT), "rooms")
+    finally:
+        dead.close()
 
 
 if __name__ == "__main__":

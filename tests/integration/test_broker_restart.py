@@ -92,28 +92,27 @@ def restart(c):
             sent.setdefault(room, []).append((last[room] + 1 + i, text))
 
     # Each listener prints each message after the restart once; over the whole run its events of each room
-    # are consecutive (no gap, no duplicate).
+    # are consecutive (no gap, no duplicate). A sentinel closes each stream: a room's events reach a listener in
+    # order, and so do its DMs, so a duplicate printed before a sentinel is in the lines read up to it.
+    sentinel = {}
+    for room, members in ROOMS.items():
+        r = users[members[0]].ok("send", "--room", room, "sentinel " + room)
+        sentinel[room] = r.json.get("first_seq")
+        check_eq(sentinel[room], last[room] + AFTER + 1, "seq of the sentinel of %s" % room)
+    rep = raw_requests(c, "DM", [{"nick": "n0001", "token": tokens["n0001"], "to": "alice", "text": "dm sentinel"}])
+    check_eq(rep[0].get("status"), 0, "sentinel DM to alice")
     for n, l in listeners.items():
         for room, members in ROOMS.items():
             if n not in members:
                 continue
-            final = sent[room][-1][0]
-            l.wait_for(lambda e, room=room, final=final: is_event(e) and e.get("room") == room and
-                       e.get("seq") == final, timeout=10, what="seq %d of %s" % (final, room))
-        dms = [x.get("text") for x in l.seen if x.get("type") == "dm"]
+            l.wait_for(lambda e, room=room: is_event(e) and e.get("room") == room and
+                       e.get("seq") == sentinel[room], timeout=10, what="the sentinel of %s" % room)
         if n == "alice":
-            check_eq(sorted(dms), sorted("dm from " + m for m in NICKS[:5]), "DMs printed by alice's listener")
-    time.sleep(0.3)  # a short grace period: a duplicate printed after the last message is seen too
-    for n, l in listeners.items():
-        while True:  # take what the reader thread has queued
-            try:
-                item = l.q.get_nowait()
-            except Exception:
-                break
-            if item is None:
-                l.ended = True
-                break
-            l.seen.append(item)
+            l.wait_for(lambda e: e.get("type") == "dm" and e.get("text") == "dm sentinel", timeout=10,
+                       what="the sentinel DM")
+            dms = [x.get("text") for x in l.seen if x.get("type") == "dm"]
+            check_eq(sorted(dms), sorted(["dm sentinel"] + ["dm from " + m for m in NICKS[:5]]),
+                     "DMs printed by alice's listener")
         check(l.proc.alive(), "listener %s exited (%s); lines %r" % (n, l.proc.popen.returncode, l.seen))
         for room, members in ROOMS.items():
             if n not in members:
@@ -121,9 +120,9 @@ def restart(c):
             seqs = [e["seq"] for e in l.seen if is_event(e) and e.get("room") == room]
             texts = {e["seq"]: e.get("text") for e in l.seen if is_event(e) and e.get("room") == room}
             first = seqs[0] if seqs else None
-            check(seqs == list(range(first, last[room] + AFTER + 1)),
+            check(seqs == list(range(first, sentinel[room] + 1)),
                   "listener %s, room %s: seqs %r (expected %r..%d, each once)" % (n, room, seqs, first,
-                                                                                    last[room] + AFTER))
+                                                                                    sentinel[room]))
             for seq, text in sent[room]:
                 check_eq(texts.get(seq), text, "listener %s, room %s, seq %d" % (n, room, seq))
     print("restart_recovery_s=%.3f nicks=%d listeners=%d history intact, seqs continue at +1" % (

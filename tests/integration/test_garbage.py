@@ -226,11 +226,14 @@ def worker_events(c):
     c.wait_status(lambda st: len(st.get("workers", [])) == 1, timeout=5, what="the fake worker gone")
 
     r = alice.ok("send", "--room", "lobby", "after garbage")
-    rec.wait_until(lambda x: any(e.get("text") == "after garbage" for e in x.events), timeout=5,
-                   what="the message sent after the garbage")
-    time.sleep(0.2)  # a duplicate published right after would be seen too
+    # A sentinel after it: events of a room reach a subscriber in order, so once it is here anything the garbage
+    # or the message published (a duplicate, a forged event) is here too.
+    alice.ok("send", "--room", "lobby", "sentinel")
+    rec.wait_until(lambda x: any(e.get("text") == "sentinel" for e in x.events), timeout=5,
+                   what="the sentinel sent after the garbage")
     rec.stop()
-    check_eq([(e["seq"], e["kind"], e["text"]) for e in rec.events], [(2, "message", "after garbage")],
+    check_eq([(e["seq"], e["kind"], e["text"]) for e in rec.events],
+             [(2, "message", "after garbage"), (3, "message", "sentinel")],
              "events published since the fake worker connected (a raw subscriber on room/)")
     check_eq(r.json.get("first_seq"), 2, "seq of the message after the garbage")
     m = la.wait_for(lambda l: l.get("type") == "event" and l.get("text") == "after garbage",
@@ -239,7 +242,7 @@ def worker_events(c):
     check(not any(l.get("text") == "forged" for l in la.seen), "a forged event was published: %r" % la.seen)
     h = alice.ok("history", "lobby")
     check_eq([(l.get("seq"), l.get("text")) for l in h.lines if l.get("type") == "event"],
-             [(1, ""), (2, "after garbage")], "history of lobby")
+             [(1, ""), (2, "after garbage"), (3, "sentinel")], "history of lobby")
     check(la.proc.alive(), "the listener died")
     still_serving(c, "wevents")
 

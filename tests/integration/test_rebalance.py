@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Rebalancing under load: 3 workers, 50 rooms, one raw sender pipelining 2,000 SENDs (paced, 32 in flight);
 mid-run a 4th worker joins, later one of the first three stops with SIGTERM (drains, exits 0). Every message
-acknowledged `ok` is delivered exactly once and is in history; per room no gap and no repeat; no request fails
-except possibly with `timeout`. Adding the 4th worker moves roughly a quarter of the rooms (rooms move lazily, on
+acknowledged `ok` is delivered exactly once and is in history; per room no gap and no repeat; every request is
+acknowledged `ok` (a worker joining or draining is no reason for a `timeout`). Adding the 4th worker moves roughly a quarter of the rooms (rooms move lazily, on
 their next request: `moved` is compared once every room got traffic again, between 5 and 25 of 50).
 Prints moved= after each step."""
 import time
@@ -69,7 +69,7 @@ def rebalance(c):
         check(moved2 - moved1 >= from_w2,
               "stopping w2 moved only %d rooms, it owned %d" % (moved2 - moved1, from_w2))
 
-        summary = verify_streams(c, load, rec, ROOMS)
+        summary = verify_streams(c, load, rec, ROOMS, allowed=("ok",))
         reps = raw_requests(c, "SEND", [{"nick": nick, "token": token, "room": r, "texts": ["after-%s" % r]}
                                         for r in ROOMS])
         for r, rep in zip(ROOMS, reps):
