@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
-# Installs chatbus's build, test and runtime dependencies from Debian 12 packages.
-# file: cpack's dpkg-shlibdeps step for the .deb;
-# debootstrap and systemd-container: tests/integration/test_systemd.py boots the .deb under real systemd.
+# Installs chatbus's dependencies from Debian 12 packages.
+#
+#   install-deps.sh          what building and running needs (scripts/build.sh, scripts/start.sh)
+#   install-deps.sh --test   that and what only the tests need (scripts/test.sh; docs/testing.md)
+#
+# Build: doctest-dev and python3 too, because the default configure (CHATBUS_TESTS=ON) looks for them;
+# file: cpack's dpkg-shlibdeps step for the .deb.
+# Test only: python3-zmq, python3-msgpack (the integration tests' raw client); iproute2 (test_multihost's network
+# namespaces); debootstrap, systemd-container (test_systemd boots the .deb under real systemd); clang-14 and
+# libclang-rt-14-dev (tests/fuzz: clang-14 only recommends the libFuzzer runtime, and recommends are not installed).
 # Idempotent: does nothing when everything is present, runs `apt-get update` at most once otherwise.
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libcli11-dev libspdlog-dev doctest-dev libsodium-dev
-  python3 python3-zmq python3-msgpack iproute2
-  debootstrap systemd-container file
+  python3 file
 )
+case "${1:-}" in
+  "") ;;
+  --test) packages+=(python3-zmq python3-msgpack iproute2 debootstrap systemd-container clang-14 libclang-rt-14-dev) ;;
+  *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

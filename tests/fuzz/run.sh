@@ -7,8 +7,9 @@
 # Environment: CHATBUS_FUZZ_DIR (build and corpus directory; default build-fuzz/ in the repository),
 # CHATBUS_FUZZ_CXX (default clang++-14), CHATBUS_FUZZ_JOBS (parallel compiles, default 2).
 # libFuzzer's own default error exit code is 77, which ctest would read as "skipped": it is set to 1.
-# SECONDS=0 only builds. Exit: 0 no crash, 1 a crash/hang/build failure (the reproducer's path and hex are printed), 77 no usable
-# clang with libFuzzer (ctest reports the test as skipped). Reproduce a crash: build-fuzz/fuzz_TARGET FILE.
+# SECONDS=0 only builds. Exit: 0 no crash; 1 a crash, a hang, or targets that cannot be built (no clang++-14, no
+# libFuzzer runtime: never a skip, so a machine without them cannot pass the test command); the reproducer's path
+# and hex are printed. Reproduce a crash: build-fuzz/fuzz_TARGET FILE.
 set -uo pipefail
 
 secs=${1:-}
@@ -27,15 +28,15 @@ cxx=${CHATBUS_FUZZ_CXX:-clang++-14}
 mkdir -p "$out"
 
 if ! command -v "$cxx" >/dev/null 2>&1; then
-    echo "SKIP: $cxx not found (Debian: apt-get install clang-14)"
-    exit 77
+    echo "FAIL: $cxx not found (scripts/install-deps.sh --test installs clang-14 and libclang-rt-14-dev)"
+    exit 1
 fi
 printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' \
     >"$out/probe.cpp"
 if ! "$cxx" -fsanitize=fuzzer,address,undefined "$out/probe.cpp" -o "$out/probe" >"$out/probe.log" 2>&1; then
-    echo "SKIP: $cxx cannot build libFuzzer targets:"
+    echo "FAIL: $cxx cannot build libFuzzer targets (Debian: libclang-rt-14-dev holds the runtime):"
     cat "$out/probe.log"
-    exit 77
+    exit 1
 fi
 
 echo "building fuzz targets in $out"
