@@ -33,6 +33,7 @@ import atexit
 import itertools
 import json
 import queue
+import re
 import shutil
 import signal
 import socket
@@ -72,6 +73,19 @@ VERBOSE = bool(os.environ.get("CHATBUS_TEST_VERBOSE"))
 # Broker options turning the per-client and per-nick rate limits off, for tests that load the system far beyond
 # what a person sends (docs/security.md, "Limits"); test_limits.py checks the limits themselves.
 NO_RATE_LIMITS = ("--client-rate", "0", "--nick-rate", "0")
+
+# On a sanitizer build (docs/testing.md) a finding goes to the process's stderr, and a process that the test
+# stops (or that dies while nobody asks for its exit code) would hide it: any report fails the test instead.
+SANITIZER_REPORT = re.compile(r"ERROR: \w+Sanitizer|SUMMARY: \w+Sanitizer|: runtime error: ")
+
+
+def sanitizer_report(name, text):
+    """An AssertionError quoting the first sanitizer report in `text` (output of process `name`), or None."""
+    m = SANITIZER_REPORT.search(text)
+    if m is None:
+        return None
+    start = text.rfind("\n", 0, m.start()) + 1
+    return AssertionError("sanitizer report from %s:\n%s" % (name, text[start:start + 8000]))
 
 # chatctl exit codes (status table, last column; 2 = usage).
 EXIT_OK, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 2, 3, 4, 5
@@ -497,6 +511,9 @@ class User:
                 limit, " ".join(argv), e.stdout, e.stderr))
         r = Result(argv, p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"),
                    time.monotonic() - t0)
+        report = sanitizer_report("chatctl " + " ".join(args), r.stderr)
+        if report:
+            raise report
         if VERBOSE or r.elapsed > 2.0:
             print("  [%.2f s, exit %s] chatctl %s" % (r.elapsed, r.rc, " ".join(args)), flush=True)
         return r
@@ -852,6 +869,8 @@ class Cluster:
         # Latest first: listeners, while the broker can still hear their goodbye, then workers, then the broker.
         for p in reversed(self.procs):
             p.stop()
+        reports = [r for r in (sanitizer_report("%s (pid %d)" % (p.name, p.pid), p.log_text()) for p in self.procs)
+                   if r]
         for d in self._dirs:
             shutil.rmtree(d, ignore_errors=True)
         for p in self.procs:
@@ -859,6 +878,8 @@ class Cluster:
                 os.unlink(p.log.name)
             except OSError:
                 pass
+        if reports:
+            raise reports[0]
 
 
 # ---------------------------------------------------------------------------------------------------------------
