@@ -18,6 +18,14 @@ std::size_t terminal_width() {
     return 80;
 }
 
+// Sends `req`; on failure prints its error line (the chat goes on) and returns false.
+template <class Req, class Rep>
+bool ask(Client& client, Output& out, Req req, Rep& reply) {
+    auto o = client.request(std::move(req), reply);
+    if (!o.ok()) report_failure(out, client, o);
+    return o.ok();
+}
+
 }  // namespace
 
 ChatSession::ChatSession(Client& client, Output& out, SavedNick me, int input_fd)
@@ -96,11 +104,8 @@ bool ChatSession::handle(std::string_view line) {
 
 void ChatSession::post(const std::string& text, std::string_view typed) {
     SendReply r;
-    auto o = client_.request(Send{.nick = me_.nick, .token = me_.token, .room = current_, .texts = {text}}, r);
-    if (!o.ok()) {
-        report_failure(out_, client_, o);
+    if (!ask(client_, out_, Send{.nick = me_.nick, .token = me_.token, .room = current_, .texts = {text}}, r))
         return;
-    }
     // The room's event for it is what shows the line (with its time, in order with the others): nothing
     // was printed since the echo, which is the last thing on the terminal.
     if (terminal_) out_.erase_rows(echo_rows(typed, terminal_width()));
@@ -108,22 +113,14 @@ void ChatSession::post(const std::string& text, std::string_view typed) {
 
 void ChatSession::dm(const std::string& to, const std::string& text) {
     DmReply r;
-    auto o = client_.request(Dm{.nick = me_.nick, .token = me_.token, .to = to, .text = text}, r);
-    if (!o.ok()) {
-        report_failure(out_, client_, o);
-        return;
-    }
+    if (!ask(client_, out_, Dm{.nick = me_.nick, .token = me_.token, .to = to, .text = text}, r)) return;
     out_.result(JsonObject().add("to", r.to).add("id", r.id).add("delivered", r.delivered), "");
     out_.note("[dm #" + std::to_string(r.id) + " to " + r.to + "] " + (r.delivered ? "delivered" : "queued"));
 }
 
 void ChatSession::join(const std::string& room) {
     JoinReply r;
-    auto o = client_.request(Join{.nick = me_.nick, .token = me_.token, .room = room}, r);
-    if (!o.ok()) {
-        report_failure(out_, client_, o);
-        return;
-    }
+    if (!ask(client_, out_, Join{.nick = me_.nick, .token = me_.token, .room = room}, r)) return;
     make_current(r.room.empty() ? room : r.room);
     out_.result(JsonObject().add("room", r.room).add("seq", r.seq).add("joined", r.joined), "");
     out_.note("talking in " + current_);
@@ -131,16 +128,13 @@ void ChatSession::join(const std::string& room) {
 
 void ChatSession::leave(const std::string& room) {
     LeaveReply r;
-    auto o = client_.request(Leave{.nick = me_.nick, .token = me_.token, .room = room}, r);
-    if (!o.ok()) {
-        report_failure(out_, client_, o);
-        return;
-    }
+    if (!ask(client_, out_, Leave{.nick = me_.nick, .token = me_.token, .room = room}, r)) return;
     const std::string left = r.room.empty() ? room : r.room;
     std::erase(entered_, left);
     if (left == current_) current_ = entered_.empty() ? std::string() : entered_.back();
     out_.result(JsonObject().add("room", left).add("seq", r.seq), "");
-    out_.note("left " + left + (current_.empty() ? "; in no room now (/join ROOM)" : "; talking in " + current_));
+    out_.note("left " + left +
+              (current_.empty() ? "; in no room now (/join ROOM)" : "; talking in " + current_));
 }
 
 }  // namespace chatbus::cli

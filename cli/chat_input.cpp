@@ -27,7 +27,9 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-ChatLine error(std::string message) { return ChatLine{.kind = ChatLine::Kind::error, .error = std::move(message)}; }
+ChatLine error(std::string message) {
+    return ChatLine{.kind = ChatLine::Kind::error, .error = std::move(message)};
+}
 
 // A room argument: one word (names have no spaces), or none when `optional`.
 ChatLine with_room(ChatLine::Kind kind, std::string_view rest, bool optional, std::string_view usage) {
@@ -77,7 +79,8 @@ ChatLine parse_chat_line(std::string_view line) {
         }
         return ChatLine{.kind = K::history, .count = n};
     }
-    return error("unknown command /" + std::string(word) + " (/help lists the commands; // starts a line with /)");
+    return error("unknown command /" + std::string(word) +
+                 " (/help lists the commands; // starts a line with /)");
 }
 
 const std::vector<std::string>& chat_help() {
@@ -89,8 +92,8 @@ const std::vector<std::string>& chat_help() {
         "/leave [ROOM]    leave ROOM (default: the current room); the room entered before becomes current",
         "/who [ROOM]      the members of ROOM (default: the current room)",
         "/rooms           every room with members",
-        "/history [N]     the last N events of the current room (default " + std::to_string(kChatHistoryDefault) +
-            ")",
+        "/history [N]     the last N events of the current room (default " +
+            std::to_string(kChatHistoryDefault) + ")",
         "/help            this list",
         "/quit            end the chat (you stay in your rooms); so does end of input or Ctrl-C",
     };
@@ -100,8 +103,8 @@ const std::vector<std::string>& chat_help() {
 std::size_t echo_rows(std::string_view typed, std::size_t width) {
     if (width == 0) return 1;
     // Continuation bytes (10xxxxxx) do not start a code point.
-    const auto points = static_cast<std::size_t>(
-        std::count_if(typed.begin(), typed.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+    const auto points = static_cast<std::size_t>(std::count_if(
+        typed.begin(), typed.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
     return points == 0 ? 1 : (points - 1) / width + 1;
 }
 

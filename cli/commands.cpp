@@ -255,7 +255,8 @@ int cmd_rooms(const GlobalOptions& g, Output& out) {
     return print_rooms(client, out, Layout::lines);
 }
 
-int print_history(Client& client, Output& out, const std::string& room, std::uint64_t last, std::uint64_t since) {
+int print_history(Client& client, Output& out, const std::string& room, std::uint64_t last,
+                  std::uint64_t since) {
     // HISTORY answers in pages, oldest first (docs/protocol.md): the next one starts after the last event
     // printed, until the broker says none follow, the selection's `last` events are out, or no progress.
     constexpr int kMaxPages = 100000;

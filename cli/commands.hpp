@@ -49,7 +49,8 @@ int guarded(Output& out, const std::function<int()>& body);
 enum class Layout { lines, one_line };
 int print_who(Client& client, Output& out, const std::string& room, Layout layout);
 int print_rooms(Client& client, Output& out, Layout layout);
-int print_history(Client& client, Output& out, const std::string& room, std::uint64_t last, std::uint64_t since);
+int print_history(Client& client, Output& out, const std::string& room, std::uint64_t last,
+                  std::uint64_t since);
 
 int cmd_register(const GlobalOptions& g, Output& out, const std::string& nick);
 int cmd_unregister(const GlobalOptions& g, Output& out);

@@ -206,7 +206,8 @@ void Listener::show_recent(const std::string& room) {
     HistoryReply hr;
     auto o = history(room, 0, kChatRecent, hr);
     if (!o.ok()) {
-        notice("[" + room + "] its last events could not be fetched (" + std::string(status_name(o.status)) + ")");
+        notice("[" + room + "] its last events could not be fetched (" + std::string(status_name(o.status)) +
+               ")");
         return;
     }
     for (auto& ev : hr.events) {

@@ -92,8 +92,8 @@ void Output::dm(const DmDeliver& d) {
                        .str());
         return;
     }
-    line(out_, (chat_lines_ ? clock_of(d.ts) + " " : std::string()) + "[dm #" + std::to_string(d.id) + " from " +
-                   d.from + "] " + d.text);
+    line(out_, (chat_lines_ ? clock_of(d.ts) + " " : std::string()) + "[dm #" + std::to_string(d.id) +
+                   " from " + d.from + "] " + d.text);
 }
 
 void Output::membership(const Membership& m) {

@@ -12,9 +12,13 @@
 
 namespace chatbus {
 
-std::string_view build_version() { return CHATBUS_VERSION; }
+std::string_view build_version() {
+    return CHATBUS_VERSION;
+}
 
-std::string_view build_type() { return CHATBUS_BUILD_TYPE; }
+std::string_view build_type() {
+    return CHATBUS_BUILD_TYPE;
+}
 
 std::string version_line(std::string_view program) {
     return std::string(program) + " " + std::string(build_version()) + " (protocol " +

@@ -95,12 +95,13 @@ TEST_CASE("chat input: usage errors and unknown commands are one-line errors, ne
 TEST_CASE("chat input: /help lists every command the parser knows") {
     std::string all;
     for (const auto& l : chat_help()) all += l + "\n";
-    for (const char* cmd : {"/me ", "/msg ", "/join ", "/leave ", "/who ", "/rooms", "/history ", "/help", "/quit"}) {
+    for (const char* cmd :
+         {"/me ", "/msg ", "/join ", "/leave ", "/who ", "/rooms", "/history ", "/help", "/quit"}) {
         CAPTURE(cmd);
         CHECK(all.find(cmd) != std::string::npos);
         // and the parser does not call it unknown
-        CHECK(parse_chat_line(std::string(cmd) + (std::string(cmd).ends_with(' ') ? "x" : "")).error.find(
-                  "unknown") == std::string::npos);
+        CHECK(parse_chat_line(std::string(cmd) + (std::string(cmd).ends_with(' ') ? "x" : ""))
+                  .error.find("unknown") == std::string::npos);
     }
 }
 
@@ -131,7 +132,8 @@ TEST_CASE("chat lines: local time in front, actions as * NICK ACTION, listen kee
     CHECK(clock_of((13 * 3600 + 7 * 60 + 59) * 1000ULL + 999) == "13:07");
 
     const Event said{.room = "lobby", .seq = 3, .kind = "message", .nick = "bob", .text = "hi", .ts = 60000};
-    const Event acted{.room = "lobby", .seq = 4, .kind = "message", .nick = "bob", .text = "/me waves", .ts = 60000};
+    const Event acted{
+        .room = "lobby", .seq = 4, .kind = "message", .nick = "bob", .text = "/me waves", .ts = 60000};
     const Event joined{.room = "lobby", .seq = 5, .kind = "join", .nick = "carol", .ts = 120000};
     const DmDeliver dm{.id = 2, .from = "bob", .to = "alice", .text = "psst", .ts = 180000};
 
@@ -142,8 +144,9 @@ TEST_CASE("chat lines: local time in front, actions as * NICK ACTION, listen kee
     chat.event(acted);
     chat.event(joined);
     chat.dm(dm);
-    CHECK(out.str() == "00:01 [lobby] bob: hi\n00:01 [lobby] * bob waves\n00:02 [lobby] * carol joined\n"
-                       "00:03 [dm #2 from bob] psst\n");
+    CHECK(out.str() ==
+          "00:01 [lobby] bob: hi\n00:01 [lobby] * bob waves\n00:02 [lobby] * carol joined\n"
+          "00:03 [dm #2 from bob] psst\n");
 
     std::ostringstream lout, lerr;
     Output listen(false, lout, lerr);

@@ -407,25 +407,32 @@ TEST_CASE("listener: stop() from another thread ends it with 0") {
     CHECK(broker.unlistens == 1);
 }
 
-TEST_CASE("chat: joins, posts plain lines, /msg sends a DM, /quit ends with 0") {
-    FakeBroker broker;
-    broker.listen_rooms = {"lobby"};
-    broker.start();
+// alice chats in `room` (human output into out/err) with all of `input` waiting on stdin; stops the broker
+// once the chat ended and returns its exit code.
+int run_chat(FakeBroker& broker, const std::string& room, const std::string& input, std::ostringstream& out,
+             std::ostringstream& err) {
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
-    const std::string input = "hello there\n\n/msg bob psst now\n//slash\n/quit\nnot sent\n";
     REQUIRE(::write(fds[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
-    std::ostringstream out, err;
     Output output(false, out, err);
     Client client(broker.endpoint, 2000ms);
     Listener listener(
         client, output,
-        ListenConfig{.me = {"alice", "tok"}, .duration = 5s, .chat_room = "Lobby", .input_fd = fds[0]});
+        ListenConfig{.me = {"alice", "tok"}, .duration = 5s, .chat_room = room, .input_fd = fds[0]});
     int rc = listener.run();
     ::close(fds[0]);
     ::close(fds[1]);
     broker.stop();
-    CHECK(rc == 0);
+    return rc;
+}
+
+TEST_CASE("chat: joins, posts plain lines, /msg sends a DM, /quit ends with 0") {
+    FakeBroker broker;
+    broker.listen_rooms = {"lobby"};
+    broker.start();
+    std::ostringstream out, err;
+    CHECK(run_chat(broker, "Lobby", "hello there\n\n/msg bob psst now\n//slash\n/quit\nnot sent\n", out,
+                   err) == 0);
     REQUIRE(broker.sends.size() == 2);
     CHECK(broker.sends[0].room == "Lobby");  // the fake echoes the name unfolded; a real broker folds it
     CHECK(broker.sends[0].texts == std::vector<std::string>{"hello there"});
@@ -438,28 +445,19 @@ TEST_CASE("chat: joins, posts plain lines, /msg sends a DM, /quit ends with 0") 
     CHECK(broker.unlistens == 1);
 }
 
-TEST_CASE("chat: shows the room's last events on entering, switches rooms with /join and /leave, no send for "
-          "an unknown command") {
+TEST_CASE(
+    "chat: shows the room's last events on entering, switches rooms with /join and /leave, no send for "
+    "an unknown command") {
     FakeBroker broker;
     broker.listen_rooms = {"lobby"};
-    for (std::uint64_t s = 1; s <= kChatRecent + 2; ++s) broker.history["lobby"].push_back(ev("lobby", s, "m" + std::to_string(s)));
+    for (std::uint64_t s = 1; s <= kChatRecent + 2; ++s) {
+        broker.history["lobby"].push_back(ev("lobby", s, "m" + std::to_string(s)));
+    }
     broker.start();
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
+    std::ostringstream out, err;
     const std::string input =
         "hi\n/join dev\nin dev\n/me waves\n/who\n/bogus x\n/leave\nback in lobby\n/leave\nnowhere\n/quit\n";
-    REQUIRE(::write(fds[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
-    std::ostringstream out, err;
-    Output output(false, out, err);
-    Client client(broker.endpoint, 2000ms);
-    Listener listener(
-        client, output,
-        ListenConfig{.me = {"alice", "tok"}, .duration = 5s, .chat_room = "lobby", .input_fd = fds[0]});
-    int rc = listener.run();
-    ::close(fds[0]);
-    ::close(fds[1]);
-    broker.stop();
-    CHECK(rc == 0);
+    CHECK(run_chat(broker, "lobby", input, out, err) == 0);
     std::vector<std::pair<std::string, std::string>> sent;
     for (const auto& s : broker.sends) sent.emplace_back(s.room, s.texts.at(0));
     CHECK(sent == std::vector<std::pair<std::string, std::string>>{

@@ -29,7 +29,8 @@ std::string project_version() {
 TEST_CASE("version: the line names the program, CMake's version, the codec's protocol and the build type") {
     const std::string line = version_line("chatctl");
     std::smatch m;
-    REQUIRE(std::regex_match(line, m, std::regex(R"(chatctl ([0-9]+\.[0-9]+\.[0-9]+) \(protocol ([0-9]+), (\w+)\))")));
+    REQUIRE(std::regex_match(line, m,
+                             std::regex(R"(chatctl ([0-9]+\.[0-9]+\.[0-9]+) \(protocol ([0-9]+), (\w+)\))")));
     CHECK(m[1] == project_version());
     CHECK(m[1] == std::string(build_version()));
     // The protocol number is the one the codec writes into every frame's header.
