@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include "options.hpp"
+#include "version.hpp"
 
 namespace {
 
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
     app.add_option("--scale-child", scale_child)->group("");
     app.add_option("--raw-scale-server", raw_server)->group("");
     app.add_option("--raw-cli-client", raw_cli)->group("");
+    app.set_version_flag("--version", chatbus::version_line("chatbus-bench"));
     CLI11_PARSE(app, argc, argv);
     spdlog::set_default_logger(spdlog::stderr_color_mt("bench"));
     spdlog::set_level(spdlog::level::from_str(log_level));

@@ -11,6 +11,7 @@
 #include "logging.hpp"
 #include "signal_watcher.hpp"
 #include "systemd_notify.hpp"
+#include "version.hpp"
 
 namespace {
 
@@ -130,6 +131,7 @@ int main(int argc, char** argv) {
     Options opt;
     CLI::App app{"chatbus-broker: nickname registry, request router and event relay"};
     add_options(app, opt);
+    app.set_version_flag("--version", chatbus::version_line("chatbus-broker"));
     CLI11_PARSE(app, argc, argv);
     if (opt.check_config) {
         std::printf("chatbus-broker: configuration is valid\n");

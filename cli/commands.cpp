@@ -211,18 +211,22 @@ int cmd_send_dm(const GlobalOptions& g, Output& out, const std::string& to, cons
     return kExitOk;
 }
 
-int cmd_who(const GlobalOptions& g, Output& out, const std::string& room) {
-    Client client(g.broker, g.timeout, g.curve);
+int print_who(Client& client, Output& out, const std::string& room, Layout layout) {
     WhoReply r;
     if (auto o = client.request(Who{.room = room}, r); !o.ok()) return report_failure(out, client, o);
-    std::string human;
-    for (std::size_t i = 0; i < r.members.size(); ++i) human += (i ? "\n" : "") + r.members[i];
+    std::string human = layout == Layout::one_line ? r.room + ": " : "";
+    const char* sep = layout == Layout::one_line ? ", " : "\n";
+    for (std::size_t i = 0; i < r.members.size(); ++i) human += (i ? sep : "") + r.members[i];
     out.result(JsonObject().add("room", r.room).add("members", r.members), human);
     return kExitOk;
 }
 
-int cmd_rooms(const GlobalOptions& g, Output& out) {
+int cmd_who(const GlobalOptions& g, Output& out, const std::string& room) {
     Client client(g.broker, g.timeout, g.curve);
+    return print_who(client, out, room, Layout::lines);
+}
+
+int print_rooms(Client& client, Output& out, Layout layout) {
     JsonArray rooms;
     std::string human;
     // ROOMS answers in pages (docs/protocol.md): follow them while the broker says more follow and the
@@ -234,20 +238,25 @@ int cmd_rooms(const GlobalOptions& g, Output& out) {
         if (auto o = client.request(Rooms{.after = after}, r); !o.ok()) return report_failure(out, client, o);
         for (const auto& info : r.rooms) {
             rooms.add_raw(JsonObject().add("room", info.room).add("members", info.members).str());
-            if (!human.empty()) human += "\n";
+            if (!human.empty()) human += layout == Layout::one_line ? ", " : "\n";
             human += info.room + " (" + std::to_string(info.members) +
                      (info.members == 1 ? " member)" : " members)");
         }
         if (!r.more || r.rooms.empty() || r.rooms.back().room <= after) break;
         after = r.rooms.back().room;
     }
+    if (layout == Layout::one_line) human = "rooms: " + (human.empty() ? std::string("none") : human);
     out.result(JsonObject().add("rooms", rooms), human);
     return kExitOk;
 }
 
-int cmd_history(const GlobalOptions& g, Output& out, const std::string& room, std::uint64_t last,
-                std::uint64_t since) {
+int cmd_rooms(const GlobalOptions& g, Output& out) {
     Client client(g.broker, g.timeout, g.curve);
+    return print_rooms(client, out, Layout::lines);
+}
+
+int print_history(Client& client, Output& out, const std::string& room, std::uint64_t last,
+                  std::uint64_t since) {
     // HISTORY answers in pages, oldest first (docs/protocol.md): the next one starts after the last event
     // printed, until the broker says none follow, the selection's `last` events are out, or no progress.
     constexpr int kMaxPages = 100000;
@@ -268,6 +277,12 @@ int cmd_history(const GlobalOptions& g, Output& out, const std::string& room, st
         since = r.events.back().seq;
     }
     return kExitOk;
+}
+
+int cmd_history(const GlobalOptions& g, Output& out, const std::string& room, std::uint64_t last,
+                std::uint64_t since) {
+    Client client(g.broker, g.timeout, g.curve);
+    return print_history(client, out, room, last, since);
 }
 
 int cmd_status(const GlobalOptions& g, Output& out) {

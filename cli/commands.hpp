@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "client.hpp"
 #include "curve.hpp"
 #include "output.hpp"
 
@@ -42,6 +43,14 @@ std::string format_uptime(std::uint64_t ms);
 
 // Runs `body`, turning exceptions into an error line and exit code (UsageError: 2, anything else: 1).
 int guarded(Output& out, const std::function<int()>& body);
+
+// The queries below on a given client, for `chat`, which runs them on its own. `one_line` puts a list on one
+// human line ("lobby: alice, bob"); JSON output is the same either way.
+enum class Layout { lines, one_line };
+int print_who(Client& client, Output& out, const std::string& room, Layout layout);
+int print_rooms(Client& client, Output& out, Layout layout);
+int print_history(Client& client, Output& out, const std::string& room, std::uint64_t last,
+                  std::uint64_t since);
 
 int cmd_register(const GlobalOptions& g, Output& out, const std::string& nick);
 int cmd_unregister(const GlobalOptions& g, Output& out);

@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "chat.hpp"
 #include "clock.hpp"
 #include "codec.hpp"
 #include "endpoint.hpp"
@@ -64,6 +65,10 @@ Listener::Listener(Client& client, Output& out, ListenConfig cfg)
     // The events socket authenticates like the client socket, with the same keys.
     make_curve_client(sub_, client.curve());
     if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe2 failed");
+    if (cfg_.chat_room) {
+        chat_ = std::make_unique<ChatSession>(client_, out_, cfg_.me, cfg_.input_fd);
+        out_.set_chat_lines(true);
+    }
 }
 
 Listener::~Listener() {
@@ -152,12 +157,8 @@ int Listener::setup() {
     if (hello.limits.heartbeat_ms > 0) heartbeat_ = milliseconds(hello.limits.heartbeat_ms);
     boot_ = hello.boot;
 
-    if (cfg_.chat_room) {
-        JoinReply jr;
-        auto o =
-            client_.request(Join{.nick = cfg_.me.nick, .token = cfg_.me.token, .room = *cfg_.chat_room}, jr);
-        if (!o.ok()) return report_failure(out_, client_, o);
-        chat_room_ = jr.room.empty() ? *cfg_.chat_room : jr.room;
+    if (chat_) {
+        if (auto o = chat_->enter(*cfg_.chat_room); !o.ok()) return report_failure(out_, client_, o);
     }
 
     ListenReply lr;
@@ -194,7 +195,27 @@ int Listener::setup() {
         }
     }
     out_.ready(cfg_.me.nick, lr.rooms);
+    if (chat_) {
+        show_recent(chat_->current());
+        chat_->greet();
+    }
     return kExitOk;
+}
+
+void Listener::show_recent(const std::string& room) {
+    HistoryReply hr;
+    auto o = history(room, 0, kChatRecent, hr);
+    if (!o.ok()) {
+        notice("[" + room + "] its last events could not be fetched (" + std::string(status_name(o.status)) +
+               ")");
+        return;
+    }
+    for (auto& ev : hr.events) {
+        if (ev.room.empty()) ev.room = room;
+        auto it = rooms_.find(room);
+        if (done_ || it == rooms_.end()) return;
+        if (!it->second || ev.seq > *it->second) print_event(ev);
+    }
 }
 
 Listener::SyncResult Listener::sync() {
@@ -572,8 +593,9 @@ void Listener::on_membership(const Membership& m) {
         out_.membership(m);
         if (rooms_.contains(m.room)) return;
         // Events since the join were published before the subscription was surely active: take them from
-        // HISTORY, the SUB copies are then dropped as duplicates.
-        rooms_.emplace(m.room, m.seq > 0 ? std::optional<std::uint64_t>(m.seq - 1) : std::nullopt);
+        // HISTORY, the SUB copies are then dropped as duplicates. A chat shows some from before the join too.
+        const std::uint64_t before = m.seq > 0 ? m.seq - 1 - std::min(m.seq - 1, chat_ ? kChatRecent : 0) : 0;
+        rooms_.emplace(m.room, m.seq > 0 ? std::optional<std::uint64_t>(before) : std::nullopt);
         sub_.set(zmq::sockopt::subscribe, room_topic(m.room));
         switch (sync()) {
             case SyncResult::ok:
@@ -586,7 +608,7 @@ void Listener::on_membership(const Membership& m) {
                                    format_seconds(client_.timeout()));
         }
         if (m.seq > 0 && !resync_needed_) {
-            if (fill(m.room, m.seq - 1, std::numeric_limits<std::uint64_t>::max(), false) ==
+            if (fill(m.room, before, std::numeric_limits<std::uint64_t>::max(), false) ==
                 FillResult::unreachable) {
                 ping_due_ = mono_ms();
             }
@@ -757,40 +779,7 @@ void Listener::read_input() {
 }
 
 void Listener::handle_line(std::string line) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) return;
-    if (line == "/quit") return finish(kExitOk);
-    if (line.starts_with("/msg ")) {
-        std::string_view rest = std::string_view(line).substr(5);
-        rest.remove_prefix(std::min(rest.find_first_not_of(' '), rest.size()));
-        auto sp = rest.find(' ');
-        std::string to(rest.substr(0, sp));
-        std::string text = sp == std::string_view::npos ? std::string() : std::string(rest.substr(sp + 1));
-        if (to.empty() || text.empty()) {
-            out_.error("usage", "usage: /msg NICK TEXT");
-            return;
-        }
-        DmReply r;
-        auto o = client_.request(Dm{.nick = cfg_.me.nick, .token = cfg_.me.token, .to = to, .text = text}, r);
-        if (!o.ok()) {
-            report_failure(out_, client_, o);
-            return;
-        }
-        out_.result(JsonObject().add("to", r.to).add("id", r.id).add("delivered", r.delivered), "");
-        out_.note("[dm #" + std::to_string(r.id) + " to " + r.to + "] " +
-                  (r.delivered ? "delivered" : "queued"));
-        return;
-    }
-    if (line.starts_with("/") && !line.starts_with("//")) {
-        out_.error("usage", "unknown command " + line.substr(0, line.find(' ')) +
-                                " (lines starting with / are commands: /msg NICK TEXT, /quit; // sends a /)");
-        return;
-    }
-    if (line.starts_with("//")) line.erase(0, 1);
-    SendReply r;
-    auto o = client_.request(
-        Send{.nick = cfg_.me.nick, .token = cfg_.me.token, .room = chat_room_, .texts = {line}}, r);
-    if (!o.ok()) report_failure(out_, client_, o);
+    if (!chat_->handle(line)) finish(kExitOk);
 }
 
 }  // namespace chatbus::cli

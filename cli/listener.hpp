@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -19,6 +20,8 @@
 #include "token_store.hpp"
 
 namespace chatbus::cli {
+
+class ChatSession;
 
 struct ListenConfig {
     SavedNick me;
@@ -71,6 +74,8 @@ class Listener {
     // After an outage: prints what the room got since the last event printed (from HISTORY).
     FillResult catch_up(const std::string& room);
     void print_event(const Event& e);
+    // chat: the room's last kChatRecent events, on entering it.
+    void show_recent(const std::string& room);
     // Every event read from the events socket, in the order it arrived: a jump in a room's seq means the
     // events in between were lost on the way (dropped at the broker's high-water mark, or during a
     // reconnect). Counted, shown and reported to the broker with the next PING (slow_subscriber).
@@ -99,7 +104,7 @@ class Listener {
     std::string events_endpoint_;
     std::chrono::milliseconds heartbeat_{1000};
     std::string boot_;       // the broker run we are attached to (HELLO), empty if the broker does not say
-    std::string chat_room_;  // folded name from the JOIN reply
+    std::unique_ptr<ChatSession> chat_;  // chat mode: carries out the input lines
     // Followed rooms and the last sequence number printed in each (none yet: the first event sets it).
     std::map<std::string, std::optional<std::uint64_t>> rooms_;
     // For rooms where nothing is printed yet: their latest seq just after set-up, where a catch-up starts.

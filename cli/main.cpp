@@ -11,6 +11,7 @@
 #include "exit_codes.hpp"
 #include "logging.hpp"
 #include "output.hpp"
+#include "version.hpp"
 
 using namespace chatbus::cli;
 
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
                    "the broker's CURVE public key file (default: $CHATBUS_BROKER_KEY)");
     app.add_option("--log-level", log_level,
                    "diagnostics on stderr: trace, debug, info, warn, error, critical, off");
+    app.set_version_flag("--version", chatbus::version_line("chatctl"));
     app.require_subcommand(1);
     app.fallthrough();
 
@@ -90,7 +92,7 @@ int main(int argc, char** argv) {
             throw CLI::ValidationError("--log-level", "unknown level '" + log_level + "'");
         }
     } catch (const CLI::ParseError& e) {
-        if (e.get_exit_code() == 0) return app.exit(e);  // --help
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
         Output(json).error("usage", std::string(e.what()) + " (see chatctl --help)");
         return kExitUsage;
     }

@@ -1,8 +1,19 @@
 #include "output.hpp"
 
+#include <ctime>
 #include <iostream>
 
+#include "chat_input.hpp"
+
 namespace chatbus::cli {
+
+std::string clock_of(std::uint64_t ts_ms) {
+    const auto t = static_cast<std::time_t>(ts_ms / 1000);
+    std::tm tm{};
+    char buf[8] = "--:--";
+    if (::localtime_r(&t, &tm)) std::strftime(buf, sizeof buf, "%H:%M", &tm);
+    return buf;
+}
 
 Output::Output(bool json) : Output(json, std::cout, std::cerr) {}
 Output::Output(bool json, std::ostream& out, std::ostream& err) : json_(json), out_(out), err_(err) {}
@@ -55,9 +66,11 @@ void Output::event(const Event& e) {
                        .str());
         return;
     }
-    std::string head = "[" + e.room + " #" + std::to_string(e.seq) + "] ";
+    std::string head = chat_lines_ ? clock_of(e.ts) + " [" + e.room + "] "
+                                   : "[" + e.room + " #" + std::to_string(e.seq) + "] ";
     if (e.kind == "message") {
-        line(out_, head + e.nick + ": " + e.text);
+        auto action = action_of(e.text);
+        line(out_, head + (action ? "* " + e.nick + " " + std::string(*action) : e.nick + ": " + e.text));
     } else if (e.kind == "join") {
         line(out_, head + "* " + e.nick + " joined");
     } else if (e.kind == "leave") {
@@ -79,7 +92,8 @@ void Output::dm(const DmDeliver& d) {
                        .str());
         return;
     }
-    line(out_, "[dm #" + std::to_string(d.id) + " from " + d.from + "] " + d.text);
+    line(out_, (chat_lines_ ? clock_of(d.ts) + " " : std::string()) + "[dm #" + std::to_string(d.id) +
+                   " from " + d.from + "] " + d.text);
 }
 
 void Output::membership(const Membership& m) {
@@ -110,6 +124,14 @@ void Output::gap(std::string_view room, std::uint64_t from, std::uint64_t to, st
     line(err_, "[" + std::string(room) + "] events #" + std::to_string(from) + "-#" + std::to_string(to) +
                    " were dropped on the way (this listener fell behind); " + std::to_string(total) +
                    " so far");
+}
+
+void Output::erase_rows(std::size_t rows) {
+    if (json_ || rows == 0) return;
+    std::string seq;
+    for (std::size_t i = 0; i < rows; ++i) seq += "\x1b[A\x1b[2K";  // cursor up, erase that row
+    out_ << seq << '\r';
+    out_.flush();
 }
 
 void Output::ready(std::string_view nick, const std::vector<std::string>& rooms) {

@@ -1,23 +1,70 @@
 #!/usr/bin/env bash
-# Builds chatbus, then runs a broker and two workers on localhost in the foreground.
-# Ctrl-C (or SIGTERM) stops all three cleanly. Extra arguments are passed to the broker.
+# Builds chatbus's three programs, then runs a broker and two workers on localhost in the foreground, and says
+# what to type next once the workers are live. Ctrl-C (or SIGTERM) stops what it started, by PID.
+# Extra arguments are passed to the broker. Environment: CHATBUS_BUILD_DIR (default build/),
+# CHATBUS_BROKER (the broker's client endpoint chatctl uses, default tcp://127.0.0.1:5555),
+# CHATBUS_WORKER_ENDPOINT (default tcp://127.0.0.1:5556), CHATBUS_READY_TIMEOUT (seconds, default 30).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${CHATBUS_BUILD_DIR:-$root/build}
-"$root/scripts/build.sh" >/dev/null
 bin=$build/bin
+log=$build/start-build.log
+ready_timeout=${CHATBUS_READY_TIMEOUT:-30}
+say() { echo "start: $*" >&2; }
 
 pids=()
 stop_all() {
   trap - INT TERM EXIT
+  [ ${#pids[@]} -gt 0 ] || return 0
   # Workers first, so they drain while the broker can still take their rooms; then the broker.
   for pid in "${pids[@]:1}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait "${pids[@]:1}" 2>/dev/null || true
+  for pid in "${pids[@]:1}"; do wait "$pid" 2>/dev/null || true; done
   kill -TERM "${pids[0]}" 2>/dev/null || true
   wait "${pids[0]}" 2>/dev/null || true
 }
-trap stop_all INT TERM EXIT
+trap 'stop_all; exit 130' INT TERM
+trap stop_all EXIT
 
+# Make's "[ NN%] ..." lines, shortened: on a terminal one line rewritten in place, otherwise a line every 10%.
+progress() {
+  local tty=0 shown=-10 line pct
+  [ -t 2 ] && tty=1
+  while IFS= read -r line; do
+    echo "$line" >>"$log"
+    [[ $line =~ ^\[\ *([0-9]+)%\]\ (.*)$ ]] || continue
+    pct=${BASH_REMATCH[1]}
+    if [ $tty -eq 1 ]; then
+      printf '\r\033[K  [%3d%%] %.70s' "$pct" "${BASH_REMATCH[2]}" >&2
+    elif [ "$pct" -ge $((shown + 10)) ]; then
+      shown=$pct
+      printf '  [%3d%%] %s\n' "$pct" "${BASH_REMATCH[2]}" >&2
+    fi
+  done
+  [ $tty -eq 0 ] || printf '\r\033[K' >&2
+}
+
+failed() {
+  say "$1 failed; the last lines of $log:"
+  tail -n 30 "$log" >&2
+  exit 1
+}
+
+say "[1/4] checking build dependencies (Debian packages; installs what is missing)"
+"$root/scripts/install-deps.sh"
+
+mkdir -p "$build"
+: >"$log"
+say "[2/4] configuring with CMake into $build"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >>"$log" 2>&1 || failed "configuring"
+
+# Only what runs here: the tests are built by scripts/test.sh.
+targets=(chatbus-broker chatbus-worker chatctl)
+say "[3/4] building ${targets[*]} on $(nproc) cores (minutes on a fresh machine, seconds after that)"
+started=$SECONDS
+cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" 2>&1 | progress || failed "building"
+say "      built in $((SECONDS - started)) s"
+
+say "[4/4] starting a broker and 2 workers"
 # Registrations survive a restart of this script; delete build/state to start afresh.
 "$bin/chatbus-broker" --state-dir "$build/state" "$@" &
 pids+=($!)
@@ -26,6 +73,42 @@ for n in 1 2; do
   "$bin/chatbus-worker" --broker "$worker_endpoint" --id "worker$n" &
   pids+=($!)
 done
-echo "chatbus: broker and 2 workers running; try: $bin/chatctl status   (Ctrl-C stops)" >&2
+
+# Ready means both workers are live (before that a JOIN gets no_worker): poll STATUS, bounded.
+broker=${CHATBUS_BROKER:-tcp://127.0.0.1:5555}
+deadline=$((SECONDS + ready_timeout))
+workers=0
+while :; do
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { say "a process (pid $pid) exited during start-up; stopping"; exit 1; }
+  done
+  status=$("$bin/chatctl" --broker "$broker" --timeout 1 --json status 2>/dev/null || true)
+  workers=$(grep -o '"last_heartbeat_ms"' <<<"$status" | wc -l || true)
+  [ "$workers" -ge 2 ] && break
+  if [ $SECONDS -ge $deadline ]; then
+    if [ -z "$status" ]; then
+      say "the broker did not answer chatctl status at $broker within ${ready_timeout}s; stopping"
+    else
+      say "only $workers of 2 workers reached the broker within ${ready_timeout}s; stopping"
+    fi
+    exit 1
+  fi
+  sleep 0.2  # poll interval of the bounded wait above
+done
+
+env_line=""
+[ -z "${CHATBUS_BROKER:-}" ] || env_line="  export CHATBUS_BROKER=$broker"$'\n'
+cat >&2 <<EOF
+
+chatbus is ready: broker at $broker, $workers workers. In another terminal:
+
+  export PATH=$bin:\$PATH
+$env_line  chatctl register alice         # claim a nick (the token is saved under ~/.config/chatbus/)
+  chatctl chat lobby             # interactive; type /help there
+  chatctl --json status          # counters and workers
+
+More in README.md ("A chat session") and docs/chatctl.md. Ctrl-C here stops the broker and the workers.
+
+EOF
 # Stop everything as soon as any one of them exits, so a crash is not hidden.
 wait -n "${pids[@]}" || true

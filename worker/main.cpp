@@ -10,6 +10,7 @@
 #include "logging.hpp"
 #include "signal_watcher.hpp"
 #include "systemd_notify.hpp"
+#include "version.hpp"
 #include "worker.hpp"
 
 namespace {
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
     Options opt;
     CLI::App app{"chatbus worker: serves the rooms the broker routes to it"};
     add_options(app, opt);
+    app.set_version_flag("--version", chatbus::version_line("chatbus-worker"));
     CLI11_PARSE(app, argc, argv);
     if (opt.check_config) {
         std::printf("chatbus-worker: configuration is valid\n");

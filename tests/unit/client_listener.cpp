@@ -16,6 +16,7 @@
 
 #include <zmq.hpp>
 
+#include "chat.hpp"
 #include "client.hpp"
 #include "codec.hpp"
 #include "listener.hpp"
@@ -62,6 +63,7 @@ struct FakeBroker {
     int unlistens = 0, pings = 0, histories = 0, hellos = 0, listens = 0;
     std::uint64_t missed = 0;  // summed from the attached listener's PINGs, as the broker counts them
     std::vector<Send> sends;
+    std::vector<std::string> leaves;
     std::vector<Dm> dms;
 
     std::atomic<bool> stopping{false};
@@ -139,6 +141,19 @@ struct FakeBroker {
                 Join j;
                 body_as(d, j);
                 reply(JoinReply{.rid = j.rid, .room = j.room, .seq = 1, .joined = true});
+                break;
+            }
+            case MsgType::leave: {
+                Leave m;
+                body_as(d, m);
+                leaves.push_back(m.room);
+                reply(LeaveReply{.rid = m.rid, .room = m.room, .seq = 3});
+                break;
+            }
+            case MsgType::who: {
+                Who m;
+                body_as(d, m);
+                reply(WhoReply{.rid = m.rid, .room = m.room, .members = {"alice", "bob"}});
                 break;
             }
             case MsgType::send: {
@@ -392,25 +407,32 @@ TEST_CASE("listener: stop() from another thread ends it with 0") {
     CHECK(broker.unlistens == 1);
 }
 
-TEST_CASE("chat: joins, posts plain lines, /msg sends a DM, /quit ends with 0") {
-    FakeBroker broker;
-    broker.listen_rooms = {"lobby"};
-    broker.start();
+// alice chats in `room` (human output into out/err) with all of `input` waiting on stdin; stops the broker
+// once the chat ended and returns its exit code.
+int run_chat(FakeBroker& broker, const std::string& room, const std::string& input, std::ostringstream& out,
+             std::ostringstream& err) {
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
-    const std::string input = "hello there\n\n/msg bob psst now\n//slash\n/quit\nnot sent\n";
     REQUIRE(::write(fds[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
-    std::ostringstream out, err;
     Output output(false, out, err);
     Client client(broker.endpoint, 2000ms);
     Listener listener(
         client, output,
-        ListenConfig{.me = {"alice", "tok"}, .duration = 5s, .chat_room = "Lobby", .input_fd = fds[0]});
+        ListenConfig{.me = {"alice", "tok"}, .duration = 5s, .chat_room = room, .input_fd = fds[0]});
     int rc = listener.run();
     ::close(fds[0]);
     ::close(fds[1]);
     broker.stop();
-    CHECK(rc == 0);
+    return rc;
+}
+
+TEST_CASE("chat: joins, posts plain lines, /msg sends a DM, /quit ends with 0") {
+    FakeBroker broker;
+    broker.listen_rooms = {"lobby"};
+    broker.start();
+    std::ostringstream out, err;
+    CHECK(run_chat(broker, "Lobby", "hello there\n\n/msg bob psst now\n//slash\n/quit\nnot sent\n", out,
+                   err) == 0);
     REQUIRE(broker.sends.size() == 2);
     CHECK(broker.sends[0].room == "Lobby");  // the fake echoes the name unfolded; a real broker folds it
     CHECK(broker.sends[0].texts == std::vector<std::string>{"hello there"});
@@ -421,6 +443,42 @@ TEST_CASE("chat: joins, posts plain lines, /msg sends a DM, /quit ends with 0") 
     CHECK(broker.dms[0].token == "tok");
     CHECK(err.str().find("[dm #1 to bob] queued") != std::string::npos);
     CHECK(broker.unlistens == 1);
+}
+
+TEST_CASE(
+    "chat: shows the room's last events on entering, switches rooms with /join and /leave, no send for "
+    "an unknown command") {
+    FakeBroker broker;
+    broker.listen_rooms = {"lobby"};
+    for (std::uint64_t s = 1; s <= kChatRecent + 2; ++s) {
+        broker.history["lobby"].push_back(ev("lobby", s, "m" + std::to_string(s)));
+    }
+    broker.start();
+    std::ostringstream out, err;
+    const std::string input =
+        "hi\n/join dev\nin dev\n/me waves\n/who\n/bogus x\n/leave\nback in lobby\n/leave\nnowhere\n/quit\n";
+    CHECK(run_chat(broker, "lobby", input, out, err) == 0);
+    std::vector<std::pair<std::string, std::string>> sent;
+    for (const auto& s : broker.sends) sent.emplace_back(s.room, s.texts.at(0));
+    CHECK(sent == std::vector<std::pair<std::string, std::string>>{
+                      {"lobby", "hi"}, {"dev", "in dev"}, {"dev", "/me waves"}, {"lobby", "back in lobby"}});
+    CHECK(broker.leaves == std::vector<std::string>{"dev", "lobby"});
+    // The last kChatRecent of lobby's events, oldest first, each with its time.
+    std::vector<std::string> shown;
+    for (const auto& l : lines_of(out.str())) {
+        if (l.find("[lobby] bob: ") != std::string::npos) shown.push_back(l);
+    }
+    REQUIRE(shown.size() == kChatRecent);
+    CHECK(shown.front() == clock_of(1) + " [lobby] bob: m3");
+    CHECK(shown.back() == clock_of(1) + " [lobby] bob: m" + std::to_string(kChatRecent + 2));
+    CHECK(out.str().find("dev: alice, bob") != std::string::npos);  // /who of the current room
+    const std::string e = err.str();
+    CHECK(e.find("talking in lobby (/help lists the commands)") != std::string::npos);
+    CHECK(e.find("talking in dev\n") != std::string::npos);
+    CHECK(e.find("left dev; talking in lobby") != std::string::npos);
+    CHECK(e.find("left lobby; in no room now (/join ROOM)") != std::string::npos);
+    CHECK(e.find("chatctl: unknown command /bogus") != std::string::npos);
+    CHECK(e.find("chatctl: you are in no room: /join ROOM first (usage)") != std::string::npos);
 }
 
 TEST_CASE("listener: a broker restart on the same endpoints: LISTEN again, resync, fill, nothing twice") {
