@@ -25,6 +25,9 @@ $(OUT)/obj/%.o: $(ROOT)/%.cpp
 	@echo "  CXX $*.cpp"
 	@$(CXX) $(CXXFLAGS) -c $< -o $@
 
+# common/CMakeLists.txt gives version.cpp alone its version and build type; the fuzz build names itself.
+$(OUT)/obj/common/version.o: CXXFLAGS += -DCHATBUS_VERSION='"fuzz"' -DCHATBUS_BUILD_TYPE='"libFuzzer"'
+
 $(LIB): $(OBJS)
 	@rm -f $@
 	@ar rcs $@ $^

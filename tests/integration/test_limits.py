@@ -152,7 +152,8 @@ def frame_size(c):
     check_eq(hello["limits"]["max_frame"], 8192, "HELLO limits.max_frame")
     raw.send_raw(encode(T["PING"], {"rid": 1, "pad": "x" * 9000}))
     t, body = decode(raw.recv_raw())
-    check_eq((t, body.get("status")), (T["ERROR"], STATUS["too_large"]), "a 9 KB frame")
+    # Answered in the request's own reply type with its rid (docs/protocol.md, "How errors are answered").
+    check_eq((t, body.get("status"), body.get("rid")), (T["PING"] | 0x80, STATUS["too_large"], 1), "a 9 KB frame")
     big = RawClient(c.client_ep)
     try:
         big.send_raw(b"CB" + b"\x01\x0c" + b"x" * 40000)

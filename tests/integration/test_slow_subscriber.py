@@ -25,7 +25,7 @@ EVENTS_HWM = 10_000  # the broker's --events-hwm (default 30,000): the queue a s
 # The flood stays at most this many events ahead of what the reading listener has printed: a reader that falls
 # EVENTS_HWM behind is a slow subscriber too (on a fast machine the flood outruns a printing chatctl).
 CREDIT = EVENTS_HWM // 2
-# The room keeps only its last event (worker --history): a listener fills a gap from history before it shows
+# The room keeps only its last event (broker --history, which the workers take): a listener fills a gap from history before it shows
 # the event after it (docs/chatctl.md), and none of the flood can come back that way, so what the continued
 # listener prints is exactly what its events socket read.
 HISTORY = 1
@@ -177,6 +177,7 @@ def slow_subscriber(c):
 if __name__ == "__main__":
     run_checks([
         ("a stopped listener loses events, bounded, and the broker counts exactly what it lost", slow_subscriber),
-    ], cluster_factory=lambda: Cluster(workers=1, log_level="info", worker_args=("--history", str(HISTORY)),
-                                       broker_args=("--max-batch", str(BATCH), "--liveness", "60",
+    ], cluster_factory=lambda: Cluster(workers=1, log_level="info",
+                                       broker_args=("--history", str(HISTORY), "--max-batch", str(BATCH),
+                                                    "--liveness", "60",
                                                     "--events-hwm", str(EVENTS_HWM), *NO_RATE_LIMITS)))
