@@ -42,7 +42,7 @@ for part in $parts; do
       unit_common unit_worker unit_broker unit_client unit_inproc
     stage "running the unit, in-process and sanitize-labelled tests in $asan_build"
     # A finding must fail the test: abort at the first one, in every process the tests start.
-    ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+    CHATBUS_SANITIZED=1 ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" \
       run_ctest "$asan_build" asan -L 'unit|sanitize'
     ;;
