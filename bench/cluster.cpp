@@ -2,8 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "broker.hpp"
-#include "worker.hpp"
+#include "broker_node.hpp"
 
 namespace bench {
 
@@ -24,25 +23,17 @@ Cluster::Cluster(const Options& o, std::string link) : link_(std::move(link)) {
     // The raw baseline's XPUB high-water mark; the default 30,000 drops events for a subscriber ~20,000
     // behind, which the fan-out credit allows (architecture.md, "Slow subscribers").
     bc.events_hwm = 100000;
-    broker_ = std::make_unique<chatbus::Broker>(bc);
-    broker_->bind();
-    client_ = broker_->endpoints().client;
-    threads_.emplace_back([b = broker_.get()] { b->run(); });
-    for (int i = 0; i < (local ? 0 : o.workers); ++i) {
-        chatbus::WorkerConfig wc;
-        wc.broker = broker_->endpoints().worker;
-        wc.id = "bench-w" + std::to_string(i);
-        wc.log_level = "warn";
-        workers_.push_back(std::make_unique<chatbus::Worker>(wc));
-        threads_.emplace_back([w = workers_.back().get()] { w->run(); });
-    }
+    chatbus::NodeWorkers tcp{local ? 0 : static_cast<std::size_t>(o.workers), "warn"};
+    node_ = std::make_unique<chatbus::BrokerNode>(bc, tcp);
+    node_->bind();
+    client_ = node_->endpoints().client;
+    thread_ = std::thread([n = node_.get()] { n->run(); });
     spdlog::debug("in-process broker at {}", client_);
 }
 
 Cluster::~Cluster() {
-    for (auto& w : workers_) w->stop_now();
-    if (broker_) broker_->stop();
-    for (auto& t : threads_) t.join();
+    if (node_) node_->stop();
+    if (thread_.joinable()) thread_.join();
 }
 
 }  // namespace bench

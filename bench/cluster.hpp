@@ -4,14 +4,12 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "options.hpp"
 #include "report.hpp"
 
 namespace chatbus {
-class Broker;
-class Worker;
+class BrokerNode;
 }  // namespace chatbus
 
 namespace bench {
@@ -33,9 +31,8 @@ class Cluster {
 
   private:
     std::string client_, link_;
-    std::unique_ptr<chatbus::Broker> broker_;
-    std::vector<std::unique_ptr<chatbus::Worker>> workers_;
-    std::vector<std::thread> threads_;
+    std::unique_ptr<chatbus::BrokerNode> node_;
+    std::thread thread_;
 };
 
 }  // namespace bench

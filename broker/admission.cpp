@@ -5,24 +5,11 @@
 
 namespace chatbus {
 
-void Broker::count_refused(Status s) {
-    auto i = static_cast<std::size_t>(s);
-    if (i < refused_.size()) ++refused_[i];
-}
-
-std::map<std::string, std::uint64_t> Broker::refused_counters() const {
-    std::map<std::string, std::uint64_t> out;
-    for (std::size_t i = 0; i < refused_.size(); ++i) {
-        if (refused_[i] > 0) out.emplace(status_name(static_cast<Status>(i)), refused_[i]);
-    }
-    return out;
-}
-
 Status Broker::admit_client(const std::string& client, MsgType type, std::int64_t now) {
     // Notifications are answered never, so they cannot be refused with a status; they cost a lookup and
     // are taken only from a nick's own listener, so they are not charged against the rate.
     Status s = clients_.admit(client, now, !is_client_notification(type));
-    if (s != Status::ok) count_refused(s);
+    if (s != Status::ok) stats_.count_refused(s);
     return s;
 }
 
@@ -34,7 +21,7 @@ Status Broker::admit_acting(NickEntry& e, MsgType type, std::string_view room, s
         std::string folded = fold_name(room);
         // A member joining again is a no-op the worker answers with joined=false: never refused.
         if (!e.rooms.contains(folded)) {
-            const RoomState* rs = rooms_.find(folded);
+            const RoomCopy* rs = rooms_.find(folded);
             if (cfg_.max_rooms_per_nick > 0 && e.rooms.size() >= cfg_.max_rooms_per_nick) {
                 s = Status::too_many_rooms;
             } else if (cfg_.max_room_members > 0 && rs && rs->members.size() >= cfg_.max_room_members) {
@@ -42,7 +29,7 @@ Status Broker::admit_acting(NickEntry& e, MsgType type, std::string_view room, s
             }
         }
     }
-    if (s != Status::ok) count_refused(s);
+    if (s != Status::ok) stats_.count_refused(s);
     return s;
 }
 

@@ -11,16 +11,18 @@
 
 namespace chatbus {
 
-Broker::Broker(BrokerConfig cfg)
+Broker::Broker(BrokerConfig cfg, zmq::context_t* shared)
     : cfg_(std::move(cfg)),
       boot_(new_token().substr(0, 16)),
       started_ms_(mono_ms()),
-      ctx_(1),
+      own_ctx_(shared ? nullptr : std::make_unique<zmq::context_t>(1)),
+      ctx_(shared ? *shared : *own_ctx_),
       client_(ctx_, zmq::socket_type::router),
       worker_(ctx_, zmq::socket_type::router),
       xpub_(ctx_, zmq::socket_type::xpub),
       registry_(cfg_.inbox),
       rooms_(cfg_.history),
+      router_(rooms_, stats_, *this, RouterConfig{cfg_.heartbeat_ms, cfg_.liveness}),
       clients_(ClientLimits{{cfg_.client_rate, cfg_.client_burst}, cfg_.max_clients, cfg_.client_idle_ms}),
       nick_rate_{cfg_.nick_rate, cfg_.nick_burst} {
     for (auto* s : {&client_, &worker_, &xpub_}) {
@@ -47,7 +49,7 @@ Broker::Broker(BrokerConfig cfg)
         store_ = std::make_unique<RegistryStore>(cfg_.state_dir, parse_fsync_policy(cfg_.fsync));
         for (const auto& s : store_->loaded()) registry_.restore(s.nick, s.hash, s.key);
         // A broker that ran before had rooms, now held only by its workers: give them time to hand them back.
-        if (!store_->loaded().empty()) recovering_until_ms_ = started_ms_ + cfg_.heartbeat_ms * cfg_.liveness;
+        if (!store_->loaded().empty()) router_.start_recovery(started_ms_ + cfg_.heartbeat_ms * cfg_.liveness);
     }
 }
 
@@ -58,17 +60,24 @@ void Broker::bind() {
     client_.bind(cfg_.client);
     worker_.bind(cfg_.worker);
     std::string worker_bound = last_endpoint(worker_);
-    if (cfg_.local_workers > 0) worker_.bind(LocalWorkers::kEndpoint);
     xpub_.bind(cfg_.events);
     bound_ = {last_endpoint(client_), worker_bound, last_endpoint(xpub_)};
     bound_ok_ = true;
-    spdlog::info("ready: client={} worker={} events={} local-workers={} boot={}", bound_.client, bound_.worker,
-                 bound_.events, cfg_.local_workers, boot_);
+    spdlog::info("ready: client={} worker={} events={} boot={}", bound_.client, bound_.worker, bound_.events,
+                 boot_);
+}
+
+void Broker::bind_worker_endpoint(const std::string& endpoint) {
+    worker_.bind(endpoint);
 }
 
 void Broker::run() {
+    serve();
+    farewell();
+}
+
+void Broker::serve() {
     bind();
-    // Before the local workers' threads exist, so a file that cannot be written stops nothing but us.
     if (!cfg_.ready_file.empty()) {
         write_ready_file(cfg_.ready_file, {{"client", bound_.client},
                                            {"worker", bound_.worker},
@@ -76,7 +85,6 @@ void Broker::run() {
                                            {"pid", std::to_string(::getpid())},
                                            {"boot", boot_}});
     }
-    local_.start(ctx_, cfg_);
     next_timer_ms_ = mono_ms() + cfg_.heartbeat_ms;
     while (!stop_.load(std::memory_order_relaxed)) {
         try {
@@ -88,10 +96,11 @@ void Broker::run() {
             spdlog::error("unexpected error in broker loop: {}", e.what());
         }
     }
-    // Local workers first: told W_DISCONNECT they would try to reconnect to a broker that is going away.
-    local_.stop();
-    for (const auto& [rid, w] : workers_.all()) send_to_worker(rid, encode(WDisconnect{"broker stopping"}));
     spdlog::info("stopped");
+}
+
+void Broker::farewell() {
+    router_.stop();
 }
 
 void Broker::poll_once() {
@@ -122,10 +131,8 @@ void Broker::poll_once() {
 }
 
 void Broker::on_timers(std::int64_t now) {
-    check_workers(now);
+    router_.tick(now);
     expire_listeners(now);
-    expire_requests(now);
-    end_recovery(now);
     if (store_) store_->tick(now, registry_.size(), [this] { return live_registrations(); });
 }
 

@@ -1,8 +1,7 @@
 #pragma once
 // The broker: one poll loop over three sockets. Owns the nick registry and the copy of every room's state,
-// routes room requests to the owning worker, DMs to listeners or inboxes, and publishes room events.
-#include <algorithm>
-#include <array>
+// answers what it can from them (registry, DMs, WHO, HISTORY, ROOMS, STATUS), hands room changes to the
+// owning worker through RoomRouter, and publishes room events.
 #include <atomic>
 #include <memory>
 #include <string>
@@ -11,15 +10,14 @@
 #include <zmq.hpp>
 
 #include "broker_config.hpp"
+#include "broker_stats.hpp"
 #include "client_table.hpp"
 #include "codec.hpp"
-#include "local_workers.hpp"
 #include "messages.hpp"
 #include "nick_registry.hpp"
-#include "pending_requests.hpp"
 #include "registry_store.hpp"
 #include "room_mirror.hpp"
-#include "worker_pool.hpp"
+#include "room_router.hpp"
 #include "zap_handler.hpp"
 
 namespace chatbus {
@@ -28,21 +26,29 @@ struct BrokerEndpoints {
     std::string client, worker, events;
 };
 
-class Broker {
+class Broker : RouterOutbox {
   public:
-    // Loads the registry from cfg.state_dir when set; throws std::runtime_error if it cannot.
-    explicit Broker(BrokerConfig cfg);
-    ~Broker();
+    // Loads the registry from cfg.state_dir when set; throws std::runtime_error if it cannot. With `shared`,
+    // the sockets live in that context (which must outlive the broker), so workers on threads of the same
+    // process can reach the worker endpoint over inproc:// (node/local_node.hpp).
+    explicit Broker(BrokerConfig cfg, zmq::context_t* shared = nullptr);
+    ~Broker() override;
     Broker(const Broker&) = delete;
     Broker& operator=(const Broker&) = delete;
 
     // Binds every socket; throws zmq::error_t when an endpoint cannot be bound.
     void bind();
+    // Binds one more endpoint for workers (an inproc:// one for workers in this process). After bind().
+    void bind_worker_endpoint(const std::string& endpoint);
     // The endpoints actually bound (wildcard ports resolved). Valid after bind().
     const BrokerEndpoints& endpoints() const { return bound_; }
-    // Serves until stop(). Calls bind() first if needed.
+    // serve() then farewell().
     void run();
-    // Thread- and signal-safe: run() returns within one poll tick.
+    // Serves until stop(): writes the ready file, then polls. Calls bind() first if needed.
+    void serve();
+    // Tells every worker the broker is going (W_DISCONNECT), so they reconnect to its successor.
+    void farewell();
+    // Thread- and signal-safe: serve() returns within one poll tick.
     void stop() { stop_.store(true, std::memory_order_relaxed); }
 
   private:
@@ -62,6 +68,13 @@ class Broker {
     void accept_room_request(const std::string& client, const Req& r, std::string_view raw);
     void deliver_inbox(NickEntry& e);
     void expire_listeners(std::int64_t now);
+
+    // room_reads.cpp: WHO, HISTORY and ROOMS answered from the broker's copy of the rooms
+    void on_who(const std::string& client, const Who& r, std::string_view raw);
+    void on_history(const std::string& client, const History& r, std::string_view raw);
+    void on_rooms(const std::string& client, const Rooms& r);
+
+    // client_replies.cpp
     template <class Reply>
     void reply(const std::string& client, Reply rep, Status s = Status::ok, std::string_view detail = {});
     void reply_error(const std::string& client, MsgType request_type, std::uint64_t rid, Status s,
@@ -73,32 +86,18 @@ class Broker {
     // admission.cpp: the limits of docs/security.md checked before a request is served
     Status admit_client(const std::string& client, MsgType type, std::int64_t now);
     Status admit_acting(NickEntry& e, MsgType type, std::string_view room, std::int64_t now);
-    void count_refused(Status s);
-    std::map<std::string, std::uint64_t> refused_counters() const;
 
-    // room_routing.cpp: ownership, handover, parking and retries of room requests
-    void dispatch(std::uint64_t bid);
-    void hand_over(const std::string& room, RoomState& rs, const WorkerState& to);
-    void release_parked(RoomState& rs);
-    void fail_request(std::uint64_t bid, Status s);
-    void expire_requests(std::int64_t now);
-    void end_recovery(std::int64_t now);
-
-    // worker_channel.cpp
+    // worker_channel.cpp: decoding what workers send, and the RouterOutbox the router sends through
     void on_worker_message(std::vector<zmq::message_t>& parts);
-    void on_worker_ready(const std::string& routing_id, const WReady& r, std::int64_t now);
-    void on_worker_reply(WorkerState& w, const Decoded& d, std::vector<zmq::message_t>& parts);
-    void on_worker_state(WorkerState& w, const WState& s);
-    void on_worker_disconnect(WorkerState& w);
-    void apply_event(const std::string& room, std::string_view topic, RoomState& rs, zmq::message_t& frame,
+    void on_worker_reply(const std::string& worker, const Decoded& d, std::vector<zmq::message_t>& parts);
+    void on_worker_state(const std::string& worker, const WState& s);
+    void apply_event(const std::string& room, std::string_view topic, RoomCopy& rc, zmq::message_t& frame,
                      std::vector<std::pair<std::string, Membership>>& notices);
-    // By value: callers pass ids that live inside the worker entry this removes.
-    void worker_gone(std::string routing_id);
-    void finish_drain_if_idle(std::string routing_id);
-    void send_to_worker(const std::string& routing_id, std::string_view frame);
-    void check_workers(std::int64_t now);
+    bool forward(const std::string& worker, std::uint64_t bid, std::string_view request) override;
+    void to_worker(const std::string& worker, std::string_view frame) override;
+    void fail(const PendingRequest& p, Status s) override;
 
-    // event_relay.cpp
+    // event_sync.cpp: sync marks for subscribers on the events socket
     void on_subscription();
 
     // broker_curve.cpp
@@ -112,32 +111,25 @@ class Broker {
     BrokerConfig cfg_;
     std::string boot_;
     std::int64_t started_ms_ = 0;
-    zmq::context_t ctx_;
+    std::unique_ptr<zmq::context_t> own_ctx_;  // when no context is shared
+    zmq::context_t& ctx_;
     zmq::socket_t client_, worker_, xpub_;
-    LocalWorkers local_;  // after ctx_ and the sockets: its workers' sockets close before the context ends
     std::unique_ptr<ZapHandler> zap_;  // CURVE on: answers the handshakes of all three sockets
     BrokerEndpoints bound_;
     bool bound_ok_ = false;
     std::atomic<bool> stop_{false};
 
+    BrokerStats stats_;
     NickRegistry registry_;
     std::unique_ptr<RegistryStore> store_;
     RoomMirror rooms_;
-    WorkerPool workers_;
-    PendingRequests pending_;
-    std::int64_t recovering_until_ms_ = 0;  // after a restart: rooms we have no copy of wait for workers
-    std::vector<std::uint64_t> recovery_parked_;
+    RoomRouter router_;
     std::int64_t next_timer_ms_ = 0;
-    std::int64_t last_heartbeat_ms_ = 0;
 
-    std::uint64_t requests_ = 0, retried_ = 0, moved_ = 0;
-    std::map<std::string, std::uint64_t> dropped_{
-        {"malformed", 0}, {"worker_timeout", 0}, {"unroutable", 0}, {"seq_break", 0}, {"slow_subscriber", 0}};
     ClientTable clients_;
     RateLimit nick_rate_;
-    std::array<std::uint64_t, 32> refused_{};  // by status code
-    std::vector<zmq::message_t> parts_;        // reused per message to avoid allocations
-    std::string scratch_;                      // reused encode buffer
+    std::vector<zmq::message_t> parts_;  // reused per message to avoid allocations
+    std::string scratch_;                // reused encode buffer
 };
 
 }  // namespace chatbus

@@ -1,9 +1,8 @@
 // The client endpoint: requests and notifications from chatctl and other clients.
-#include <limits>
-
 #include <spdlog/spdlog.h>
 
 #include "broker.hpp"
+#include "client_replies.hpp"
 #include "clock.hpp"
 #include "curve.hpp"
 #include "names.hpp"
@@ -12,87 +11,16 @@
 
 namespace chatbus {
 
-bool Broker::send_to_client(const std::string& client, std::string_view frame) {
-    if (send_frames(client_, {client, frame})) return true;
-    ++dropped_["unroutable"];
-    return false;
-}
-
-template <class Reply>
-void Broker::reply(const std::string& client, Reply rep, Status s, std::string_view detail) {
-    rep.status = static_cast<std::uint64_t>(s);
-    if (s != Status::ok) {
-        rep.error = std::string(status_message(s));
-        if (!detail.empty()) rep.error.append(": ").append(detail);
-    }
-    scratch_.clear();
-    encode_into(scratch_, rep);
-    send_to_client(client, scratch_);
-}
-
-namespace {
-
-// The reply struct for a request type, so an error can be sent in the request's own reply type.
-template <class F>
-bool with_reply_type(MsgType request, F&& f) {
-    switch (request) {
-        case MsgType::hello:
-            return f(HelloReply{}), true;
-        case MsgType::register_nick:
-            return f(RegisterReply{}), true;
-        case MsgType::unregister:
-            return f(UnregisterReply{}), true;
-        case MsgType::join:
-            return f(JoinReply{}), true;
-        case MsgType::leave:
-            return f(LeaveReply{}), true;
-        case MsgType::send:
-            return f(SendReply{}), true;
-        case MsgType::dm:
-            return f(DmReply{}), true;
-        case MsgType::who:
-            return f(WhoReply{}), true;
-        case MsgType::rooms:
-            return f(RoomsReply{}), true;
-        case MsgType::history:
-            return f(HistoryReply{}), true;
-        case MsgType::listen:
-            return f(ListenReply{}), true;
-        case MsgType::ping:
-            return f(PingReply{}), true;
-        case MsgType::status:
-            return f(StatusReply{}), true;
-        default:
-            return false;
-    }
-}
-
-}  // namespace
-
-void Broker::reply_error(const std::string& client, MsgType request_type, std::uint64_t rid, Status s,
-                         std::string_view detail) {
-    bool typed = with_reply_type(request_type, [&](auto rep) {
-        rep.rid = rid;
-        reply(client, std::move(rep), s, detail);
-    });
-    if (!typed) reply(client, ErrorReply{rid}, s, detail);
-}
-
-void Broker::reply_error_to(const std::string& client, std::string_view frame, Status s, std::string_view detail) {
-    std::optional<MsgType> t = frame_type(frame);
-    reply_error(client, t && has_reply(*t) ? *t : MsgType::error, frame_rid(frame), s, detail);
-}
-
 void Broker::on_client_message(std::vector<zmq::message_t>& parts) {
     // [routing id][frame]: a DEALER sending one frame. A multipart message is answered as its first frame,
     // with bad_request (docs/protocol.md, "How errors are answered").
     if (parts.size() < 2) {
-        ++dropped_["malformed"];
+        ++stats_.dropped.malformed;
         return;
     }
     std::string client(view(parts[0]));
     std::string_view frame = view(parts[1]);
-    ++requests_;
+    ++stats_.requests;
     if (registry_.binds_keys()) registry_.set_caller_key(curve_user_id(parts[1]));
     // Only the header and a bounded prefix of an oversized frame are read, to find its reply type and rid.
     const bool oversized = frame.size() > cfg_.max_frame;
@@ -117,9 +45,9 @@ void Broker::on_client_message(std::vector<zmq::message_t>& parts) {
     }
     if (s != Status::ok) {
         if (s == Status::too_large) {
-            count_refused(s);
+            stats_.count_refused(s);
         } else {
-            ++dropped_["malformed"];
+            ++stats_.dropped.malformed;
         }
         if (notification) return;  // notifications get no reply, even to say they were bad
         return reply_error_to(client, readable, s, detail);
@@ -132,11 +60,10 @@ void Broker::handle_request(const std::string& client, Decoded& d, std::string_v
     auto on = [&]<class Req>(std::type_identity<Req>, auto&& handle) {
         Req req;
         if (body_as(d, req) == Status::ok) return handle(req);
-        ++dropped_["malformed"];
+        ++stats_.dropped.malformed;
         if (!is_client_notification(d.type)) reply_error(client, d.type, peek_rid(d), Status::bad_request);
     };
     auto route = [&](const auto& r) { accept_room_request(client, r, raw); };
-    auto route_anonymous = route;
     switch (d.type) {
         case MsgType::hello:
             return on(std::type_identity<Hello>{}, [&](const Hello& r) { on_hello(client, r); });
@@ -152,18 +79,13 @@ void Broker::handle_request(const std::string& client, Decoded& d, std::string_v
         case MsgType::send:
             return on(std::type_identity<SendHead>{}, route);
         case MsgType::who:
-            return on(std::type_identity<Who>{}, route_anonymous);
+            return on(std::type_identity<Who>{}, [&](const Who& r) { on_who(client, r, raw); });
         case MsgType::history:
-            return on(std::type_identity<History>{}, route_anonymous);
+            return on(std::type_identity<History>{}, [&](const History& r) { on_history(client, r, raw); });
         case MsgType::dm:
             return on(std::type_identity<Dm>{}, [&](const Dm& r) { on_dm(client, r); });
         case MsgType::rooms:
-            return on(std::type_identity<Rooms>{}, [&](const Rooms& r) {
-                // Paged, so that every reply fits the 1,024-element decode limit (docs/protocol.md, ROOMS).
-                RoomsReply rep{r.rid};
-                rep.rooms = rooms_.list(r.after, kRoomsPerPage, rep.more);
-                reply(client, std::move(rep));
-            });
+            return on(std::type_identity<Rooms>{}, [&](const Rooms& r) { on_rooms(client, r); });
         case MsgType::listen:
             return on(std::type_identity<Listen>{}, [&](const Listen& r) { on_listen(client, r); });
         case MsgType::ping:
@@ -177,7 +99,7 @@ void Broker::handle_request(const std::string& client, Decoded& d, std::string_v
             return on(std::type_identity<Unlisten>{}, [&](const Unlisten& u) { on_unlisten(client, u); });
         default:
             // A known type that clients never send (a reply, an event, a worker message).
-            ++dropped_["malformed"];
+            ++stats_.dropped.malformed;
             return reply(client, ErrorReply{peek_rid(d)}, Status::unknown_type);
     }
 }
@@ -194,11 +116,8 @@ void Broker::on_ping(const std::string& client, const Ping& r) {
     NickEntry* e = registry_.by_listener(client);
     if (e) {
         e->listener_seen_ms = mono_ms();
-        // Only attached listeners (token holders) report what their events socket lost. Saturating: a
-        // report is the client's word, and a huge one must not wrap the counter to a small number.
-        std::uint64_t& lost = dropped_["slow_subscriber"];
-        constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
-        lost = r.missed > kMax - lost ? kMax : lost + r.missed;
+        // Only attached listeners (token holders) report what their events socket lost.
+        stats_.add_slow_subscriber(r.missed);
     }
     reply(client, PingReply{r.rid, 0, {}, boot_, e != nullptr});
 }
@@ -206,7 +125,7 @@ void Broker::on_ping(const std::string& client, const Ping& r) {
 void Broker::on_register(const std::string& client, const Register& r) {
     RegisterReply rep{r.rid};
     if (valid_nick(r.nick) && reserved_nick(r.nick)) {
-        count_refused(Status::reserved_name);
+        stats_.count_refused(Status::reserved_name);
         return reply(client, std::move(rep), Status::reserved_name, r.nick);
     }
     Status s = registry_.register_nick(r.nick, rep.token);
@@ -231,7 +150,7 @@ void Broker::on_unregister(const std::string& client, const Unregister& r) {
     std::int64_t deadline = mono_ms() + cfg_.request_timeout_ms;
     for (const std::string& room : e->rooms) {
         Leave leave{0, e->display, {}, room};
-        dispatch(pending_.add(PendingRequest{{}, 0, MsgType::leave, room, encode(leave), {}, deadline}));
+        router_.submit(PendingRequest{{}, 0, MsgType::leave, room, encode(leave), {}, deadline});
     }
     if (e->listener) send_to_client(*e->listener, encode(ListenEnd{e->display, "unregistered"}));
     if (store_) store_->record_unregister(e->display);
@@ -259,13 +178,15 @@ void Broker::accept_room_request(const std::string& client, const Req& r, std::s
             return reply(client, Reply{r.rid}, ls);
         }
     }
-    if (workers_.live_count() == 0 && recovering_until_ms_ == 0) {
-        return reply(client, Reply{r.rid}, Status::no_worker);
-    }
+    if (!router_.can_route()) return reply(client, Reply{r.rid}, Status::no_worker);
     if (request.empty()) request = raw;
-    dispatch(pending_.add(PendingRequest{client, r.rid, Req::kType, fold_name(r.room), std::move(request), {},
-                                         mono_ms() + cfg_.request_timeout_ms}));
+    router_.submit(PendingRequest{client, r.rid, Req::kType, fold_name(r.room), std::move(request), {},
+                                  mono_ms() + cfg_.request_timeout_ms});
 }
+
+// WHO and HISTORY reach a worker only while a restarted broker waits for its rooms (room_reads.cpp).
+template void Broker::accept_room_request<Who>(const std::string&, const Who&, std::string_view);
+template void Broker::accept_room_request<History>(const std::string&, const History&, std::string_view);
 
 void Broker::on_dm(const std::string& client, const Dm& r) {
     NickEntry* from = nullptr;
@@ -319,7 +240,7 @@ void Broker::on_dm_ack(const std::string& client, const DmAck& a) {
     NickEntry* e = registry_.by_listener(client);
     // Only the attached listener may acknowledge: anyone else could empty an inbox unread.
     if (!e || fold_name(e->display) != fold_name(a.nick)) {
-        ++dropped_["malformed"];
+        ++stats_.dropped.malformed;
         return;
     }
     e->listener_seen_ms = mono_ms();
@@ -349,20 +270,13 @@ void Broker::on_status(const std::string& client, const StatusRequest& r) {
     rep.rooms = rooms_.rooms_with_members();
     rep.listeners = registry_.listener_count();
     rep.inboxed = registry_.inboxed();
-    rep.requests = requests_;
-    rep.dropped = dropped_;
+    stats_.fill(rep);
     if (zap_) rep.dropped["refused.unknown_key"] = zap_->refused_unknown_key();
-    rep.retried = retried_;
-    rep.moved = moved_;
     rep.boot = boot_;
     std::int64_t now = mono_ms();
     rep.uptime_ms = static_cast<std::uint64_t>(now - started_ms_);
-    rep.refused = refused_counters();
-    std::map<std::string, std::uint64_t> held;
-    rooms_.for_each([&](const std::string&, const RoomState& rs) {
-        if (!rs.holder.empty()) ++held[rs.holder];
-    });
-    for (const auto& [rid, w] : workers_.all()) {
+    std::map<std::string, std::uint64_t> held = router_.rooms_held();
+    for (const auto& [rid, w] : router_.workers().all()) {
         if (!w.live || w.draining) continue;
         rep.workers.push_back({w.id, w.host, w.pid, held[rid], w.served,
                                static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - w.last_seen_ms))});

@@ -5,23 +5,36 @@
 
 namespace chatbus {
 
-RoomState* RoomMirror::find(const std::string& room) {
+std::string_view KeptEvent::body(std::size_t topic_size) const {
+    std::string_view f = frame;
+    return f.size() < topic_size + kHeaderSize ? std::string_view{} : f.substr(topic_size + kHeaderSize);
+}
+
+RoomCopy* RoomMirror::find(const std::string& room) {
     auto it = rooms_.find(room);
     return it == rooms_.end() ? nullptr : &it->second;
 }
 
-std::optional<MembershipChange> RoomMirror::apply(RoomState& r, const EventView& e, std::string_view frame,
+const RoomCopy* RoomMirror::find(const std::string& room) const {
+    auto it = rooms_.find(room);
+    return it == rooms_.end() ? nullptr : &it->second;
+}
+
+std::optional<MembershipChange> RoomMirror::apply(RoomCopy& r, const EventView& e, std::string_view frame,
                                                   bool& seq_break) {
     seq_break = e.seq != r.seq + 1;
     r.seq = e.seq;
-    if (r.history.size() >= history_limit_) {
+    if (history_limit_ == 0) {
+        // Nothing kept: HISTORY answers no events, as a worker configured the same way does.
+    } else if (r.history.size() >= history_limit_) {
         // Reuse the oldest string's buffer: no allocation once the ring is full.
-        std::string oldest = std::move(r.history.front());
+        KeptEvent oldest = std::move(r.history.front());
         r.history.pop_front();
-        oldest.assign(frame);
+        oldest.seq = e.seq;
+        oldest.frame.assign(frame);
         r.history.push_back(std::move(oldest));
     } else {
-        r.history.emplace_back(frame);
+        r.history.push_back(KeptEvent{e.seq, std::string(frame)});
     }
     if (e.kind == "join") {
         std::string key = fold_name(e.nick);
@@ -42,24 +55,26 @@ WState RoomMirror::state_of(const std::string& room) const {
     if (it == rooms_.end()) return s;
     s.seq = it->second.seq;
     for (const auto& [key, nick] : it->second.members) s.members.push_back(nick);
-    for (const auto& frame : it->second.history) {
+    for (const auto& kept : it->second.history) {
         Event e;
         Decoded d;
-        if (decode_topic_frame(frame, d) == Status::ok && body_as(d, e) == Status::ok) s.history.push_back(std::move(e));
+        if (decode_topic_frame(kept.frame, d) == Status::ok && body_as(d, e) == Status::ok) {
+            s.history.push_back(std::move(e));
+        }
     }
     return s;
 }
 
-bool RoomMirror::adopt(const WState& s, const std::string& holder) {
-    RoomState& r = rooms_[s.room];
+bool RoomMirror::adopt(const WState& s) {
+    RoomCopy& r = rooms_[s.room];
     if (r.seq >= s.seq && r.seq > 0) return false;
     r.seq = s.seq;
     r.members.clear();
     for (const auto& nick : s.members) r.members[fold_name(nick)] = nick;
     r.history.clear();
-    for (const auto& e : s.history) r.history.push_back(encode_with_topic(room_topic(s.room), e));
+    const std::string topic = room_topic(s.room);
+    for (const auto& e : s.history) r.history.push_back(KeptEvent{e.seq, encode_with_topic(topic, e)});
     while (r.history.size() > history_limit_) r.history.pop_front();
-    r.holder = holder;
     return true;
 }
 

@@ -4,23 +4,23 @@
 
 namespace chatbus {
 
-WorkerState& WorkerPool::ready(const std::string& routing_id, std::string id, std::string host,
+KnownWorker& WorkerPool::ready(const std::string& routing_id, std::string id, std::string host,
                                std::uint64_t pid, std::int64_t now_ms) {
     for (auto it = workers_.begin(); it != workers_.end();) {
         it = (it->second.id == id && it->first != routing_id) ? workers_.erase(it) : std::next(it);
     }
-    WorkerState& w = workers_[routing_id];
-    w = WorkerState{routing_id, std::move(id), std::move(host), pid, false, false, now_ms, 0};
+    KnownWorker& w = workers_[routing_id];
+    w = KnownWorker{routing_id, std::move(id), std::move(host), pid, false, false, now_ms, 0};
     refresh_live();
     return w;
 }
 
-WorkerState* WorkerPool::find(const std::string& routing_id) {
+KnownWorker* WorkerPool::find(const std::string& routing_id) {
     auto it = workers_.find(routing_id);
     return it == workers_.end() ? nullptr : &it->second;
 }
 
-bool WorkerPool::heard(WorkerState& w, std::int64_t now_ms) {
+bool WorkerPool::heard(KnownWorker& w, std::int64_t now_ms) {
     w.last_seen_ms = now_ms;
     if (w.live) return false;
     w.live = true;
@@ -28,7 +28,7 @@ bool WorkerPool::heard(WorkerState& w, std::int64_t now_ms) {
     return true;
 }
 
-void WorkerPool::drain(WorkerState& w) {
+void WorkerPool::drain(KnownWorker& w) {
     w.draining = true;
     refresh_live();
 }
@@ -38,8 +38,8 @@ void WorkerPool::remove(const std::string& routing_id) {
     refresh_live();
 }
 
-std::vector<WorkerState> WorkerPool::expire(std::int64_t deadline_ms) {
-    std::vector<WorkerState> dead;
+std::vector<KnownWorker> WorkerPool::expire(std::int64_t deadline_ms) {
+    std::vector<KnownWorker> dead;
     for (const auto& [rid, w] : workers_) {
         if (w.last_seen_ms < deadline_ms) dead.push_back(w);
     }
@@ -48,7 +48,7 @@ std::vector<WorkerState> WorkerPool::expire(std::int64_t deadline_ms) {
     return dead;
 }
 
-const WorkerState* WorkerPool::owner(const std::string& room) const {
+const KnownWorker* WorkerPool::owner(const std::string& room) const {
     int i = rendezvous_owner(live_ids_, room);
     return i < 0 ? nullptr : live_[static_cast<std::size_t>(i)];
 }

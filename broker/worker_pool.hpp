@@ -7,7 +7,8 @@
 
 namespace chatbus {
 
-struct WorkerState {
+// A worker as the broker knows it: its connection, identity and liveness.
+struct KnownWorker {
     std::string routing_id;
     std::string id, host;
     std::uint64_t pid = 0;
@@ -20,27 +21,27 @@ struct WorkerState {
 class WorkerPool {
   public:
     // A READY: replaces any earlier incarnation with the same id (it restarted).
-    WorkerState& ready(const std::string& routing_id, std::string id, std::string host, std::uint64_t pid,
+    KnownWorker& ready(const std::string& routing_id, std::string id, std::string host, std::uint64_t pid,
                        std::int64_t now_ms);
-    WorkerState* find(const std::string& routing_id);
+    KnownWorker* find(const std::string& routing_id);
     // Returns true when the worker just became live.
-    bool heard(WorkerState& w, std::int64_t now_ms);
+    bool heard(KnownWorker& w, std::int64_t now_ms);
     void remove(const std::string& routing_id);
-    void drain(WorkerState& w);
+    void drain(KnownWorker& w);
     // Removes workers silent since before `deadline_ms` and returns them.
-    std::vector<WorkerState> expire(std::int64_t deadline_ms);
+    std::vector<KnownWorker> expire(std::int64_t deadline_ms);
 
     // Routing id of the room's owner among live workers, or nullptr.
-    const WorkerState* owner(const std::string& room) const;
-    const std::map<std::string, WorkerState>& all() const { return workers_; }
+    const KnownWorker* owner(const std::string& room) const;
+    const std::map<std::string, KnownWorker>& all() const { return workers_; }
     std::size_t live_count() const { return live_ids_.size(); }
 
   private:
     void refresh_live();
 
-    std::map<std::string, WorkerState> workers_;  // by routing id
+    std::map<std::string, KnownWorker> workers_;  // by routing id
     std::vector<std::string> live_ids_;           // worker ids, for rendezvous
-    std::vector<const WorkerState*> live_;        // parallel to live_ids_
+    std::vector<const KnownWorker*> live_;        // parallel to live_ids_
 };
 
 }  // namespace chatbus

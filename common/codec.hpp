@@ -32,17 +32,26 @@ struct Decoded {
     msgpack::object_handle body;
 };
 
-// Appends the header and the msgpack body of `msg` to `out`.
-template <class T>
-void encode_into(std::string& out, const T& msg) {
+// Appends the 4-byte header of a `type` frame to `out`.
+inline void append_header(std::string& out, MsgType type) {
     out.push_back(kSignature0);
     out.push_back(kSignature1);
     out.push_back(static_cast<char>(kProtocolVersion));
-    out.push_back(static_cast<char>(T::kType));
-    struct Writer {
-        std::string& s;
-        void write(const char* p, std::size_t n) { s.append(p, n); }
-    } w{out};
+    out.push_back(static_cast<char>(type));
+}
+
+// A msgpack stream appending to a string: what a packer writes lands at once, so a caller may append bytes
+// that are msgpack already (an EVENT body kept as published) between two of its calls.
+struct StringWriter {
+    std::string& s;
+    void write(const char* p, std::size_t n) { s.append(p, n); }
+};
+
+// Appends the header and the msgpack body of `msg` to `out`.
+template <class T>
+void encode_into(std::string& out, const T& msg) {
+    append_header(out, T::kType);
+    StringWriter w{out};
     msgpack::pack(w, msg);
 }
 

@@ -205,7 +205,7 @@ TEST_CASE("a draining worker finishes its requests, is told it may go, and its r
     d = w1.next(req);
     CHECK(d.type == MsgType::w_disconnect);
 
-    c.send(Who{3, room});
+    c.send(Leave{3, "bob", bob.token, room});
     d = w2.next(req);
     REQUIRE(d.type == MsgType::w_state);
     d = w2.next(req);
@@ -216,6 +216,9 @@ TEST_CASE("after a restart the broker takes rooms back from workers and keeps re
     TempDir dir("chatbus-handover");
     BrokerConfig cfg = fast_config();
     cfg.state_dir = dir.path.string();
+    // The recovery window (liveness x heartbeat) must outlast the steps below on a loaded machine: a request
+    // sent after it ends is no longer parked for the worker's W_STATE.
+    cfg.liveness = 40;
     std::string token;
     std::string client_ep, worker_ep;
     {

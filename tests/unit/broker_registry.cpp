@@ -7,7 +7,6 @@
 #include "nick_registry.hpp"
 #include "pending_requests.hpp"
 #include "codec.hpp"
-#include "room_mirror.hpp"
 #include "worker_pool.hpp"
 
 using namespace chatbus;
@@ -119,63 +118,6 @@ TEST_CASE("pending requests: overdue ones are those not yet answered, and each i
     p.erase(a);
     CHECK(p.find(a) == nullptr);
     CHECK(p.size() == 2);
-}
-
-namespace {
-// Applies an event as the broker does: its frame as published, and the fields read from it.
-std::optional<MembershipChange> apply(RoomMirror& m, const Event& e, bool& brk) {
-    return m.apply(EventView{e.room, e.kind, e.nick, e.seq}, encode_with_topic(room_topic(e.room), e), brk);
-}
-}  // namespace
-
-TEST_CASE("the room mirror follows events, hands out its state and adopts only newer copies") {
-    RoomMirror m(3);
-    bool brk = false;
-    CHECK(apply(m, Event{"lobby", 1, "join", "Alice"}, brk)->joined);
-    CHECK_FALSE(brk);
-    CHECK_FALSE(apply(m, Event{"lobby", 2, "message", "Alice", "hi"}, brk).has_value());
-    apply(m, Event{"lobby", 3, "join", "bob"}, brk);
-    auto left = apply(m, Event{"lobby", 4, "leave", "bob"}, brk);
-    REQUIRE(left.has_value());
-    CHECK(left->folded_nick == "bob");
-    CHECK_FALSE(left->joined);
-    apply(m, Event{"lobby", 6, "message", "Alice", "skipped 5"}, brk);
-    CHECK(brk);  // reported, and the event still wins
-
-    WState s = m.state_of("lobby");
-    CHECK(s.seq == 6);
-    CHECK(s.members == std::vector<std::string>{"Alice"});
-    REQUIRE(s.history.size() == 3);  // bounded
-    CHECK(s.history.front().seq == 3);
-    bool more = true;
-    CHECK(m.list("", 10, more) == std::vector<RoomInfo>{{"lobby", 1}});
-    CHECK_FALSE(more);
-
-    CHECK_FALSE(m.adopt(WState{"lobby", 5, {"x"}, {}}, "w9"));
-    CHECK_FALSE(m.adopt(WState{"lobby", 6, {"x"}, {}}, "w9"));
-    CHECK(m.adopt(WState{"lobby", 9, {"carol", "Dave"}, {Event{"lobby", 9, "join", "Dave"}}}, "w9"));
-    CHECK(m.find("lobby")->holder == "w9");
-    CHECK(m.state_of("lobby").members == std::vector<std::string>{"carol", "Dave"});
-    CHECK(m.adopt(WState{"new", 2, {"eve"}, {}}, "w2"));
-    CHECK(m.rooms_with_members() == 2);
-}
-
-TEST_CASE("the room list comes in pages that skip empty rooms") {
-    RoomMirror m(3);
-    bool brk = false;
-    for (const char* room : {"a", "b", "c", "d", "e"}) apply(m, Event{room, 1, "join", "Alice"}, brk);
-    apply(m, Event{"c", 2, "leave", "Alice"}, brk);  // no members: not listed
-    bool more = false;
-    auto page = m.list("", 2, more);
-    CHECK(page == std::vector<RoomInfo>{{"a", 1}, {"b", 1}});
-    CHECK(more);
-    page = m.list("b", 2, more);
-    CHECK(page == std::vector<RoomInfo>{{"d", 1}, {"e", 1}});
-    CHECK_FALSE(more);  // exactly full, and nothing after
-    CHECK(m.list("e", 2, more).empty());
-    CHECK_FALSE(more);
-    CHECK(m.list("bb", 1, more) == std::vector<RoomInfo>{{"d", 1}});  // a cursor need not be a room
-    CHECK(more);
 }
 
 TEST_CASE("with key binding a nick acts only from the key that registered it") {

@@ -122,7 +122,7 @@ TEST_CASE("bad frames get the documented error and the broker keeps serving") {
     CHECK(st.dropped["malformed"] >= 7);
 }
 
-TEST_CASE("room requests without a live worker get no_worker at once") {
+TEST_CASE("room changes without a live worker get no_worker at once, while reads are answered from the copy") {
     RunningBroker b(local_config());
     RawClient c(b.server.endpoints().client);
     auto reg = c.ask<RegisterReply>(Register{1, "alice"});
@@ -130,7 +130,7 @@ TEST_CASE("room requests without a live worker get no_worker at once") {
     auto join = c.ask<JoinReply>(Join{2, "alice", reg.token, "lobby"});
     CHECK(join.status == static_cast<std::uint64_t>(Status::no_worker));
     auto who = c.ask<WhoReply>(Who{3, "lobby"});
-    CHECK(who.status == static_cast<std::uint64_t>(Status::no_worker));
+    CHECK(who.status == static_cast<std::uint64_t>(Status::no_such_room));  // never joined: the copy has none
     // Identity and names are checked before routing.
     auto bad = c.ask<JoinReply>(Join{4, "alice", "nope", "lobby"});
     CHECK(bad.status == static_cast<std::uint64_t>(Status::bad_token));

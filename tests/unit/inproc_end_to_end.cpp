@@ -143,13 +143,17 @@ TEST_CASE("events reach a subscriber once its sync mark arrives, and a stopped w
     // Stop both workers one by one: requests keep being answered while one lives, then fail fast.
     c.workers.erase(c.workers.begin());
     c.await_workers(1);
-    WhoReply who;
-    auto o = c.client->request(Who{.room = "anything"}, who);
-    CHECK(o.transport == cli::Transport::ok);
+    SendReply more;
+    auto o = c.client->request(Send{.nick = "alice", .token = alice, .room = "lobby", .texts = {"still"}}, more);
+    CHECK(o.ok());
     c.workers.clear();
     c.await_workers(0);
     std::int64_t t0 = mono_ms();
-    o = c.client->request(Who{.room = "lobby"}, who);
+    o = c.client->request(Send{.nick = "alice", .token = alice, .room = "lobby", .texts = {"gone"}}, more);
     CHECK(o.status == Status::no_worker);
     CHECK(mono_ms() - t0 < 1000);
+    // Reads are answered from the broker's copy, worker or not.
+    WhoReply who;
+    REQUIRE(c.client->request(Who{.room = "lobby"}, who).ok());
+    CHECK(who.members == std::vector<std::string>{"alice"});
 }

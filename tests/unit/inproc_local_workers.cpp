@@ -8,7 +8,7 @@
 #include <memory>
 #include <thread>
 
-#include "broker.hpp"
+#include "broker_node.hpp"
 #include "client.hpp"
 #include "clock.hpp"
 #include "codec.hpp"
@@ -60,7 +60,7 @@ std::uint64_t send_one(Client& client, const std::string& token, const std::stri
 
 TEST_CASE("a broker with local workers serves rooms with no worker process and publishes their events") {
     spdlog::set_level(spdlog::level::warn);
-    auto broker = std::make_unique<Running<Broker>>(local_config(2));
+    auto broker = std::make_unique<Running<BrokerNode>>(local_config(2));
     Client client(broker->server.endpoints().client, std::chrono::milliseconds(3000));
     StatusReply st = await_workers(client, 2);
     for (const auto& w : st.workers) CHECK(w.id.starts_with("local"));
@@ -106,7 +106,7 @@ TEST_CASE("a broker with local workers serves rooms with no worker process and p
 
 TEST_CASE("local and TCP workers share rooms, and a departing TCP worker's rooms move to the local one") {
     spdlog::set_level(spdlog::level::warn);
-    Running<Broker> broker(local_config(1));
+    Running<BrokerNode> broker(local_config(1));
     Client client(broker.server.endpoints().client, std::chrono::milliseconds(3000));
     WorkerConfig wc;
     wc.broker = broker.server.endpoints().worker;

@@ -1,12 +1,13 @@
 // chatbus-broker: parse options (flags and/or --config FILE), bind, tell systemd it is ready, serve until
-// SIGINT/SIGTERM. SIGHUP re-reads the options and applies log-level. All behaviour lives in broker.cpp.
+// SIGINT/SIGTERM. SIGHUP re-reads the options and applies log-level. All behaviour lives in BrokerNode
+// (node/broker_node.hpp): the broker and its local workers.
 #include <cstdio>
 #include <string>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
-#include "broker.hpp"
+#include "broker_node.hpp"
 #include "cli_checks.hpp"
 #include "logging.hpp"
 #include "signal_watcher.hpp"
@@ -140,22 +141,22 @@ int main(int argc, char** argv) {
 
     chatbus::setup_logging(opt.log_level, "broker");
     try {
-        chatbus::Broker broker(opt.cfg);
-        broker.bind();
+        chatbus::BrokerNode node(opt.cfg);
+        node.bind();
         chatbus::SignalWatcher signals(
-            [&broker] {
+            [&node] {
                 chatbus::systemd::notify_stopping();
-                broker.stop();
+                node.stop();
             },
             [argc, argv] {
                 chatbus::reload_options<Options>(
                     argc, argv, add_options,
                     [](const Options& o) -> const std::string& { return o.log_level; });
             });
-        const auto& ep = broker.endpoints();
+        const auto& ep = node.endpoints();
         chatbus::systemd::notify_ready("clients " + ep.client + ", workers " + ep.worker + ", events " +
                                        ep.events);
-        broker.run();
+        node.run();
     } catch (const std::exception& e) {
         spdlog::critical("cannot start: {}", e.what());
         return 1;

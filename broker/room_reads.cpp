@@ -1,0 +1,42 @@
+// WHO, HISTORY and ROOMS, answered from the broker's copy of the rooms: one hop instead of three through the
+// room's worker. The copy holds every acknowledged event (a worker's reply and its events arrive together),
+// so it answers as the worker would (docs/architecture.md, "Reads from the broker's copy").
+#include "broker.hpp"
+#include "client_replies.hpp"
+#include "history_page.hpp"
+#include "names.hpp"
+
+namespace chatbus {
+
+void Broker::on_who(const std::string& client, const Who& r, std::string_view raw) {
+    if (!valid_room(r.room)) return reply(client, WhoReply{r.rid}, Status::invalid_room);
+    std::string folded = fold_name(r.room);
+    const RoomCopy* copy = rooms_.find(folded);
+    // Just restarted: the room may still be handed back by its worker, which answers once it is.
+    if (!copy && router_.recovering()) return accept_room_request(client, r, raw);
+    if (!copy || copy->seq == 0) return reply(client, WhoReply{r.rid}, Status::no_such_room);
+    WhoReply rep{r.rid, 0, {}, folded};
+    rep.members.reserve(copy->members.size());
+    for (const auto& [key, spelled] : copy->members) rep.members.push_back(spelled);
+    reply(client, std::move(rep));
+}
+
+void Broker::on_history(const std::string& client, const History& r, std::string_view raw) {
+    if (!valid_room(r.room)) return reply(client, HistoryReply{r.rid}, Status::invalid_room);
+    std::string folded = fold_name(r.room);
+    const RoomCopy* copy = rooms_.find(folded);
+    if (!copy && router_.recovering()) return accept_room_request(client, r, raw);
+    if (!copy || copy->seq == 0) return reply(client, HistoryReply{r.rid}, Status::no_such_room);
+    scratch_.clear();
+    encode_history_page(scratch_, r, folded, room_topic(folded).size(), *copy);
+    send_to_client(client, scratch_);
+}
+
+void Broker::on_rooms(const std::string& client, const Rooms& r) {
+    // Paged, so that every reply fits the 1,024-element decode limit (docs/protocol.md, ROOMS).
+    RoomsReply rep{r.rid};
+    rep.rooms = rooms_.list(r.after, kRoomsPerPage, rep.more);
+    reply(client, std::move(rep));
+}
+
+}  // namespace chatbus
