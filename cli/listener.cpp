@@ -18,6 +18,7 @@
 #include "codec.hpp"
 #include "endpoint.hpp"
 #include "exit_codes.hpp"
+#include "paged_request.hpp"
 #include "report.hpp"
 
 namespace chatbus::cli {
@@ -37,13 +38,6 @@ std::string random_nonce() {
 // Attempts at a HISTORY answered no_worker/timeout, a heartbeat apart: a restarted broker makes requests for
 // rooms it has no copy of wait for liveness (3) heartbeats while workers hand them back.
 constexpr int kHistoryAttempts = 6;
-
-bool same_nick(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-        return lower(x) == lower(y);
-    });
-}
 
 std::string recv_one(zmq::socket_t& s, bool& got) {
     zmq::message_t m;
@@ -170,7 +164,7 @@ int Listener::setup() {
     sub_.set(zmq::sockopt::rcvhwm, 100000);
     sub_.connect(events_endpoint_);
     for (const auto& r : lr.rooms) {
-        rooms_.emplace(r, std::nullopt);
+        rooms_.emplace(r, FollowedRoom{});
         sub_.set(zmq::sockopt::subscribe, room_topic(r));
     }
     switch (sync()) {
@@ -191,7 +185,8 @@ int Listener::setup() {
             HistoryReply hr;
             auto o = client_.request(History{.room = r, .last = 1}, hr);
             if (o.transport == Transport::timeout) break;  // the heartbeat will notice
-            if (o.ok()) floor_[r] = hr.events.empty() ? 0 : hr.events.back().seq;
+            auto it = rooms_.find(r);
+            if (o.ok() && it != rooms_.end()) it->second.floor = hr.events.empty() ? 0 : hr.events.back().seq;
         }
     }
     out_.ready(cfg_.me.nick, lr.rooms);
@@ -203,18 +198,17 @@ int Listener::setup() {
 }
 
 void Listener::show_recent(const std::string& room) {
-    HistoryReply hr;
-    auto o = history(room, 0, kChatRecent, hr);
+    std::vector<Event> events;
+    auto o = fetch_history(History{.room = room, .last = kChatRecent}, events);
     if (!o.ok()) {
         notice("[" + room + "] its last events could not be fetched (" + std::string(status_name(o.status)) +
                ")");
         return;
     }
-    for (auto& ev : hr.events) {
-        if (ev.room.empty()) ev.room = room;
+    for (const auto& ev : events) {
         auto it = rooms_.find(room);
         if (done_ || it == rooms_.end()) return;
-        if (!it->second || ev.seq > *it->second) print_event(ev);
+        if (!it->second.printed || ev.seq > *it->second.printed) print_event(ev);
     }
 }
 
@@ -396,41 +390,27 @@ void Listener::on_event(const Event& e) {
     if (done_) return;
     auto it = rooms_.find(e.room);
     if (it == rooms_.end()) return;  // in flight when we unsubscribed
-    if (it->second) {
-        std::uint64_t last = *it->second;
-        if (e.seq <= last) return;
-        if (e.seq > last + 1) {
-            // After an outage the catch-up fetches the gap (and this event) once the broker answers again.
-            if (resync_needed_) return;
-            if (fill(e.room, last, e.seq - 1, true) == FillResult::unreachable) {
-                ping_due_ = mono_ms();  // find out at once whether the broker is gone
-                return;
-            }
-            it = rooms_.find(e.room);
-            if (done_ || it == rooms_.end()) return;
-            if (it->second && e.seq <= *it->second) return;
-        }
+    // After an outage the catch-up fetches a gap (and this event) once the broker answers again.
+    if (gaps_.deliver(it->second, e, resync_needed_) == FillResult::unreachable) {
+        unreachable(no_answer_message(client_));
+        ping_due_ = mono_ms();  // find out at once whether the broker is gone
     }
-    print_event(e);
 }
 
 void Listener::note_received(const Event& e) {
-    if (!rooms_.contains(e.room)) return;  // in flight when we unsubscribed
-    auto [it, first] = received_.try_emplace(e.room, e.seq);
-    if (first) return;  // what came before the subscription was active is not the socket's loss
-    if (e.seq > it->second + 1) {
-        const std::uint64_t n = e.seq - it->second - 1;
-        missed_ += n;
-        unreported_ += n;
-        out_.gap(e.room, it->second + 1, e.seq - 1, missed_);
+    auto it = rooms_.find(e.room);
+    if (it == rooms_.end()) return;  // in flight when we unsubscribed
+    if (auto lost = it->second.receive(e.seq)) {
+        missed_ += lost->size();
+        unreported_ += lost->size();
+        out_.gap(e.room, lost->from, lost->to, missed_);
     }
-    it->second = e.seq;  // also when lower: the room's numbering started again
 }
 
 void Listener::print_event(const Event& e) {
     if (done_) return;
     out_.event(e);
-    rooms_[e.room] = e.seq;
+    rooms_[e.room].printed = e.seq;
     counted();
 }
 
@@ -439,151 +419,49 @@ void Listener::counted() {
     if (cfg_.count && printed_ >= *cfg_.count) finish(kExitOk);
 }
 
-Outcome Listener::history(const std::string& room, std::uint64_t since, std::uint64_t last,
-                          HistoryReply& hr) {
-    Outcome o = history_page(room, since, last, hr);
-    // Later pages start after the last event so far; bounded by the room's kept history (a page holds at
-    // least one event), and by a broker that stops making progress.
-    for (int page = 1; page < 100000 && o.ok() && hr.more && !hr.events.empty() && !done_; ++page) {
-        const std::uint64_t after = hr.events.back().seq;
-        if (after <= since) break;
-        since = after;
-        HistoryReply next;
-        o = history_page(room, since, 0, next);
-        if (!o.ok()) break;
-        hr.events.insert(hr.events.end(), std::make_move_iterator(next.events.begin()),
-                         std::make_move_iterator(next.events.end()));
-        hr.more = next.more;
-    }
-    return o;
+Outcome Listener::fetch_history(const History& first, std::vector<Event>& events) {
+    auto ask = [this](const History& req, HistoryReply& hr) { return history_page(req, hr); };
+    return follow_pages(first, ask, [&](HistoryReply& hr) {
+        for (auto& ev : hr.events) {
+            if (ev.room.empty()) ev.room = first.room;
+            events.push_back(std::move(ev));
+        }
+        return !done_;
+    });
 }
 
-Outcome Listener::history_page(const std::string& room, std::uint64_t since, std::uint64_t last,
-                               HistoryReply& hr) {
+Outcome Listener::history_page(const History& req, HistoryReply& hr) {
     for (int attempt = 1;; ++attempt) {
         hr = HistoryReply{};
-        Outcome o = client_.request(History{.room = room, .last = last, .since = since}, hr);
+        Outcome o = client_.request(req, hr);
         const bool busy =
             o.transport == Transport::ok && (o.status == Status::no_worker || o.status == Status::timeout);
         if (!busy || attempt >= kHistoryAttempts || done_ || !pause(heartbeat_)) return o;
-        spdlog::debug("HISTORY of {} answered {}; asking again", room, status_name(o.status));
+        spdlog::debug("HISTORY of {} answered {}; asking again", req.room, status_name(o.status));
     }
 }
 
-Listener::FillResult Listener::fill(const std::string& room, std::uint64_t since, std::uint64_t upto,
-                                    bool note_missing) {
-    HistoryReply hr;
-    auto o = history(room, since, 0, hr);
-    if (o.transport == Transport::timeout) {
-        unreachable(no_answer_message(client_));
-        return FillResult::unreachable;
-    }
-    if (o.status != Status::ok) {
-        spdlog::warn("cannot fetch missed events of {} after #{}: {} ({})", room, since, o.error,
-                     status_name(o.status));
-    } else {
-        for (auto ev : hr.events) {
-            if (done_) return FillResult::ok;
-            if (ev.room.empty()) ev.room = room;
-            auto it = rooms_.find(room);
-            if (it == rooms_.end()) return FillResult::ok;
-            if (ev.seq > upto || (it->second && ev.seq <= *it->second)) continue;
-            print_event(ev);
-        }
-    }
-    auto it = rooms_.find(room);
-    if (note_missing && it != rooms_.end() && upto != std::numeric_limits<std::uint64_t>::max() &&
-        (!it->second || *it->second < upto)) {
-        // Say so rather than pretend nothing happened: the room no longer keeps them (history is bounded), or
-        // the broker could not tell.
-        std::uint64_t from = it->second ? *it->second + 1 : since + 1;
-        std::string why = o.status == Status::ok
-                              ? "are no longer kept"
-                              : "could not be fetched (" + std::string(status_name(o.status)) + ")";
-        spdlog::warn("events #{}..#{} of {} {}", from, upto, room, why);
-        out_.note("[" + room + "] events #" + std::to_string(from) + "-#" + std::to_string(upto) +
-                  " were missed and " + why);
-        it->second = upto;
-    }
-    return o.status == Status::ok ? FillResult::ok : FillResult::failed;
+Outcome Listener::history(const std::string& room, std::uint64_t since, std::vector<Event>& events) {
+    return fetch_history(History{.room = room, .since = since}, events);
 }
 
-Listener::FillResult Listener::catch_up(const std::string& room) {
+FillResult Listener::fill(const std::string& room, FollowedRoom& state, std::uint64_t since,
+                          std::uint64_t upto) {
+    const FillResult r = gaps_.fill(room, state, since, upto, false);
+    if (r == FillResult::unreachable) unreachable(no_answer_message(client_));
+    return r;
+}
+
+FillResult Listener::catch_up(const std::string& room) {
     auto it = rooms_.find(room);
     if (it == rooms_.end()) return FillResult::ok;
-    const bool fresh = unanchored_.contains(room);
-    std::optional<std::uint64_t> base = it->second;
-    if (!base && !fresh) {
-        if (auto f = floor_.find(room); f != floor_.end()) base = f->second;
-    }
-    HistoryReply hr;
-    // From the event before the last one printed: that one must come back, or the room's numbering started
-    // again (a broker restart that no worker handed the room back to).
-    const std::uint64_t since = base && *base > 0 ? *base - 1 : 0;
-    auto o = history(room, since, 0, hr);
-    if (o.transport == Transport::timeout) {
-        unreachable(no_answer_message(client_));
-        return FillResult::unreachable;
-    }
-    if (done_) return FillResult::ok;
-    if (o.status == Status::no_such_room) {
-        notice("[" + room + "] no longer exists after the broker restart; no longer following it");
-        sub_.set(zmq::sockopt::unsubscribe, room_topic(room));
-        rooms_.erase(room);
-        received_.erase(room);
-        floor_.erase(room);
-        unanchored_.erase(room);
-        out_.membership(Membership{.nick = cfg_.me.nick, .room = room, .joined = false, .seq = 0});
-        return FillResult::ok;
-    }
-    if (o.status != Status::ok) {
-        // Kept as it is: the next event of the room, or the next catch-up, tries again.
-        notice("[" + room + "] could not fetch the events missed after #" + std::to_string(base.value_or(0)) +
-               ": " + (o.error.empty() ? std::string(status_name(o.status)) : o.error));
-        return FillResult::failed;
-    }
-    for (auto& ev : hr.events) {
-        if (ev.room.empty()) ev.room = room;
-    }
-    std::uint64_t after = 0;  // print the events with a higher seq
-    if (fresh) {
-        // A room the nick joined while no listener was attached: show it from that join on.
-        auto own = std::find_if(hr.events.rbegin(), hr.events.rend(), [&](const Event& e) {
-            return e.kind == "join" && same_nick(e.nick, cfg_.me.nick);
-        });
-        std::uint64_t join_seq = own != hr.events.rend() ? own->seq : 0;
-        after = join_seq > 0 ? join_seq - 1 : (hr.events.empty() ? 0 : hr.events.back().seq);
-        unanchored_.erase(room);
-        out_.membership(Membership{.nick = cfg_.me.nick, .room = room, .joined = true, .seq = join_seq});
-    } else if (!base) {
-        // Nothing printed and no floor: only later events can be told apart from ones before set-up.
-        after = hr.events.empty() ? 0 : hr.events.back().seq;
-        spdlog::warn("cannot tell which events of {} were missed during the outage", room);
-    } else if (*base > 0 && (hr.events.empty() || hr.events.back().seq < *base)) {
-        notice("[" + room + "] starts again from #1: the restarted broker did not get its history back");
-        HistoryReply all;
-        o = history(room, 0, 0, all);
-        if (o.transport == Transport::timeout) {
-            unreachable(no_answer_message(client_));
-            return FillResult::unreachable;
-        }
-        hr.events = o.ok() ? std::move(all.events) : std::vector<Event>{};
-        for (auto& ev : hr.events) {
-            if (ev.room.empty()) ev.room = room;
-        }
-        after = 0;
-    } else {
-        after = *base;
-        if (!hr.events.empty() && hr.events.front().seq > after + 1) {
-            out_.note("[" + room + "] events #" + std::to_string(after + 1) + "-#" +
-                      std::to_string(hr.events.front().seq - 1) + " were missed and are no longer kept");
-        }
-    }
-    rooms_[room] = after;
-    for (const auto& ev : hr.events) {
-        if (done_ || !rooms_.contains(room)) break;
-        if (ev.seq > after) print_event(ev);
-    }
+    const FillResult r = gaps_.catch_up(room, it->second);
+    if (r == FillResult::unreachable) unreachable(no_answer_message(client_));
+    if (r != FillResult::gone) return r;
+    notice("[" + room + "] no longer exists after the broker restart; no longer following it");
+    sub_.set(zmq::sockopt::unsubscribe, room_topic(room));
+    rooms_.erase(it);
+    out_.membership(Membership{.nick = cfg_.me.nick, .room = room, .joined = false, .seq = 0});
     return FillResult::ok;
 }
 
@@ -595,7 +473,9 @@ void Listener::on_membership(const Membership& m) {
         // Events since the join were published before the subscription was surely active: take them from
         // HISTORY, the SUB copies are then dropped as duplicates. A chat shows some from before the join too.
         const std::uint64_t before = m.seq > 0 ? m.seq - 1 - std::min(m.seq - 1, chat_ ? kChatRecent : 0) : 0;
-        rooms_.emplace(m.room, m.seq > 0 ? std::optional<std::uint64_t>(before) : std::nullopt);
+        FollowedRoom state;
+        if (m.seq > 0) state.printed = before;
+        auto joined = rooms_.emplace(m.room, state).first;
         sub_.set(zmq::sockopt::subscribe, room_topic(m.room));
         switch (sync()) {
             case SyncResult::ok:
@@ -608,7 +488,7 @@ void Listener::on_membership(const Membership& m) {
                                    format_seconds(client_.timeout()));
         }
         if (m.seq > 0 && !resync_needed_) {
-            if (fill(m.room, before, std::numeric_limits<std::uint64_t>::max(), false) ==
+            if (fill(m.room, joined->second, before, std::numeric_limits<std::uint64_t>::max()) ==
                 FillResult::unreachable) {
                 ping_due_ = mono_ms();
             }
@@ -621,15 +501,14 @@ void Listener::on_membership(const Membership& m) {
         // were the last to leave may be gone already, so nothing is reported missing here.
         drain_sub(1000);
         it = rooms_.find(m.room);
-        if (it != rooms_.end() && it->second && m.seq > *it->second && !resync_needed_) {
-            fill(m.room, *it->second, m.seq, false);
+        if (it != rooms_.end() && it->second.printed && m.seq > *it->second.printed && !resync_needed_) {
+            fill(m.room, it->second, *it->second.printed, m.seq);
         }
         if (done_) return;
         it = rooms_.find(m.room);
         if (it == rooms_.end()) return out_.membership(m);
         sub_.set(zmq::sockopt::unsubscribe, room_topic(m.room));
-        rooms_.erase(m.room);
-        received_.erase(m.room);
+        rooms_.erase(it);
     }
     out_.membership(m);
 }
@@ -711,7 +590,7 @@ bool Listener::resume(bool restarted) {
         // events socket is a new one: what a restart cost is not a slow subscriber's loss.
         if (hello.boot != boot_) {
             last_dm_ = 0;
-            received_.clear();
+            for (auto& [name, room] : rooms_) room.received.reset();
         }
 
         ListenReply lr;
@@ -729,9 +608,7 @@ bool Listener::resume(bool restarted) {
         // Rooms missing from the reply are kept: right after a restart the broker may not have them back yet,
         // and the catch-up below finds out whether they still exist.
         for (const auto& r : lr.rooms) {
-            if (rooms_.contains(r)) continue;
-            rooms_.emplace(r, std::nullopt);
-            unanchored_.insert(r);
+            if (!rooms_.emplace(r, FollowedRoom{.unanchored = true}).second) continue;
             sub_.set(zmq::sockopt::subscribe, room_topic(r));
         }
     }
@@ -748,7 +625,7 @@ bool Listener::resume(bool restarted) {
             return false;
     }
     std::vector<std::string> names;
-    for (const auto& [room, last] : rooms_) names.push_back(room);
+    for (const auto& [name, room] : rooms_) names.push_back(name);
     for (const auto& room : names) {
         if (done_) return true;
         if (catch_up(room) == FillResult::unreachable) return false;
