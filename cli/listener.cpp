@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <limits>
 #include <random>
 #include <stdexcept>
@@ -61,6 +60,7 @@ Listener::Listener(Client& client, Output& out, ListenConfig cfg)
     if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe2 failed");
     if (cfg_.chat_room) {
         chat_ = std::make_unique<ChatSession>(client_, out_, cfg_.me, cfg_.input_fd);
+        if (cfg_.input_fd >= 0) input_.emplace(cfg_.input_fd);
         out_.set_chat_lines(true);
     }
 }
@@ -260,7 +260,7 @@ void Listener::loop() {
     const std::int64_t end =
         cfg_.duration ? mono_ms() + cfg_.duration->count() : std::numeric_limits<std::int64_t>::max();
     ping_due_ = mono_ms() + heartbeat_.count();
-    const bool chat_input = cfg_.chat_room && cfg_.input_fd >= 0;
+    const bool chat_input = input_.has_value();
 
     while (!done_) {
         while (!pending_.empty() && !done_) {
@@ -635,28 +635,9 @@ bool Listener::resume(bool restarted) {
 }
 
 void Listener::read_input() {
-    char buf[4096];
-    ssize_t n = ::read(cfg_.input_fd, buf, sizeof buf);
-    if (n < 0) {
-        if (errno == EINTR || errno == EAGAIN) return;
-        spdlog::warn("reading input failed: {}", std::strerror(errno));
-        n = 0;
+    if (input_->read([this](std::string line) { return chat_->handle(line); }) == LineReader::Read::ended) {
+        finish(kExitOk);
     }
-    if (n == 0) {
-        if (!input_buf_.empty()) handle_line(std::exchange(input_buf_, {}));
-        return finish(kExitOk);
-    }
-    input_buf_.append(buf, static_cast<std::size_t>(n));
-    std::size_t nl;
-    while (!done_ && (nl = input_buf_.find('\n')) != std::string::npos) {
-        std::string line = input_buf_.substr(0, nl);
-        input_buf_.erase(0, nl + 1);
-        handle_line(std::move(line));
-    }
-}
-
-void Listener::handle_line(std::string line) {
-    if (!chat_->handle(line)) finish(kExitOk);
 }
 
 }  // namespace chatbus::cli

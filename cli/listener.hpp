@@ -17,6 +17,7 @@
 #include "client.hpp"
 #include "followed_room.hpp"
 #include "gap_filler.hpp"
+#include "line_reader.hpp"
 #include "messages.hpp"
 #include "output.hpp"
 #include "token_store.hpp"
@@ -98,7 +99,6 @@ class Listener : private FillTarget {
     // Waits `d` or until stop(); false if stopped.
     bool pause(std::chrono::milliseconds d);
     void read_input();
-    void handle_line(std::string line);
     void finish(int code);
     void fatal_unreachable(const std::string& message);
 
@@ -119,7 +119,7 @@ class Listener : private FillTarget {
     std::uint64_t unreported_ = 0;
     std::uint64_t last_dm_ = 0;
     std::uint64_t printed_ = 0;
-    std::string input_buf_;
+    std::optional<LineReader> input_;  // chat mode with an input fd
     bool attached_ = false;
     bool broker_lost_ = false;
     std::optional<std::int64_t> lost_since_;  // mono_ms() when the broker first failed to answer
