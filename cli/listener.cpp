@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <limits>
-#include <random>
 #include <stdexcept>
 #include <utility>
 
@@ -25,38 +24,14 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string random_nonce() {
-    static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    std::random_device rd;
-    std::uniform_int_distribution<int> pick(0, 35);
-    std::string s;
-    for (int i = 0; i < 16; ++i) s.push_back(kAlphabet[pick(rd)]);
-    return s;
-}
-
 // Attempts at a HISTORY answered no_worker/timeout, a heartbeat apart: a restarted broker makes requests for
 // rooms it has no copy of wait for liveness (3) heartbeats while workers hand them back.
 constexpr int kHistoryAttempts = 6;
 
-std::string recv_one(zmq::socket_t& s, bool& got) {
-    zmq::message_t m;
-    got = false;
-    try {
-        if (!s.recv(m, zmq::recv_flags::dontwait)) return {};
-    } catch (const zmq::error_t&) {
-        return {};
-    }
-    got = true;
-    return std::string(m.data<char>(), m.size());
-}
-
 }  // namespace
 
 Listener::Listener(Client& client, Output& out, ListenConfig cfg)
-    : client_(client), out_(out), cfg_(std::move(cfg)), sub_(client.context(), zmq::socket_type::sub) {
-    sub_.set(zmq::sockopt::linger, 0);
-    // The events socket authenticates like the client socket, with the same keys.
-    make_curve_client(sub_, client.curve());
+    : client_(client), out_(out), cfg_(std::move(cfg)), events_(client) {
     if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe2 failed");
     if (cfg_.chat_room) {
         chat_ = std::make_unique<ChatSession>(client_, out_, cfg_.me, cfg_.input_fd);
@@ -147,7 +122,7 @@ int Listener::run() {
 int Listener::setup() {
     HelloReply hello;
     if (auto o = client_.request(Hello{}, hello); !o.ok()) return report_failure(out_, client_, o);
-    events_endpoint_ = resolve_advertised(hello.events, client_.endpoint());
+    const std::string events = resolve_advertised(hello.events, client_.endpoint());
     if (hello.limits.heartbeat_ms > 0) heartbeat_ = milliseconds(hello.limits.heartbeat_ms);
     boot_ = hello.boot;
 
@@ -161,20 +136,19 @@ int Listener::setup() {
     }
     attached_ = true;
 
-    sub_.set(zmq::sockopt::rcvhwm, 100000);
-    sub_.connect(events_endpoint_);
+    events_.connect(events);
     for (const auto& r : lr.rooms) {
         rooms_.emplace(r, FollowedRoom{});
-        sub_.set(zmq::sockopt::subscribe, room_topic(r));
+        events_.follow(r);
     }
     switch (sync()) {
-        case SyncResult::ok:
+        case EventSocket::SyncResult::ok:
             break;
-        case SyncResult::stopped:
+        case EventSocket::SyncResult::stopped:
             finish(kExitOk);
             return kExitOk;
-        case SyncResult::timeout:
-            fatal_unreachable("no subscription confirmation from " + events_endpoint_ + " within " +
+        case EventSocket::SyncResult::timeout:
+            fatal_unreachable("no subscription confirmation from " + events_.endpoint() + " within " +
                               format_seconds(client_.timeout()) + " (is the events endpoint reachable?)");
             return exit_code_;
     }
@@ -212,48 +186,11 @@ void Listener::show_recent(const std::string& room) {
     }
 }
 
-Listener::SyncResult Listener::sync() {
-    const std::string nonce = random_nonce();
-    const std::string topic = sync_topic(nonce);
-    sub_.set(zmq::sockopt::subscribe, topic);
-    const std::int64_t deadline = mono_ms() + client_.timeout().count();
-    SyncResult result = SyncResult::timeout;
-    while (result == SyncResult::timeout) {
-        if (stop_requested_) {
-            result = SyncResult::stopped;
-            break;
-        }
-        std::int64_t left = deadline - mono_ms();
-        if (left <= 0) break;
-        zmq::pollitem_t items[] = {{sub_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wake_[0], ZMQ_POLLIN, 0}};
-        try {
-            zmq::poll(items, 2, milliseconds(left));
-        } catch (const zmq::error_t&) {
-            continue;  // EINTR: re-check the stop flag
-        }
-        if (!(items[0].revents & ZMQ_POLLIN)) continue;
-        for (bool got = true; got;) {
-            std::string frame = recv_one(sub_, got);
-            if (!got) break;
-            Decoded d;
-            if (decode_topic_frame(frame, d) != Status::ok) continue;
-            if (d.type == MsgType::sync) {
-                Sync s;
-                if (body_as(d, s) == Status::ok && s.nonce == nonce) {
-                    result = SyncResult::ok;
-                    break;
-                }
-            } else if (d.type == MsgType::event) {
-                Event e;
-                if (body_as(d, e) == Status::ok) {
-                    note_received(e);
-                    pending_.push_back(std::move(e));
-                }
-            }
-        }
-    }
-    sub_.set(zmq::sockopt::unsubscribe, topic);
-    return result;
+EventSocket::SyncResult Listener::sync() {
+    return events_.sync(client_.timeout(), wake_[0], stop_requested_, [this](Event e) {
+        note_received(e);
+        pending_.push_back(std::move(e));
+    });
 }
 
 void Listener::loop() {
@@ -284,7 +221,7 @@ void Listener::loop() {
 
         zmq::pollitem_t items[] = {
             {client_.socket().handle(), 0, ZMQ_POLLIN, 0},
-            {sub_.handle(), 0, ZMQ_POLLIN, 0},
+            {events_.socket().handle(), 0, ZMQ_POLLIN, 0},
             {nullptr, wake_[0], ZMQ_POLLIN, 0},
             {nullptr, chat_input ? cfg_.input_fd : -1, static_cast<short>(chat_input ? ZMQ_POLLIN : 0), 0},
         };
@@ -326,28 +263,12 @@ void Listener::shutdown() {
 }
 
 void Listener::drain_sub(std::size_t max_frames) {
-    for (std::size_t i = 0; i < max_frames && !done_; ++i) {
-        bool got = false;
-        std::string frame = recv_one(sub_, got);
-        if (!got) return;
-        handle_sub_frame(frame);
-    }
-}
-
-void Listener::handle_sub_frame(std::string_view frame) {
-    Decoded d;
-    if (Status s = decode_topic_frame(frame, d); s != Status::ok) {
-        spdlog::debug("ignoring undecodable event frame ({})", status_name(s));
-        return;
-    }
-    if (d.type != MsgType::event) return;  // late SYNCs of earlier nonces
-    Event e;
-    if (body_as(d, e) != Status::ok) {
-        spdlog::debug("ignoring malformed event");
-        return;
-    }
-    note_received(e);
-    on_event(e);
+    if (done_) return;
+    events_.drain(max_frames, [this](const Event& e) {
+        note_received(e);
+        on_event(e);
+        return !done_;
+    });
 }
 
 void Listener::handle_notification(std::string_view frame) {
@@ -459,7 +380,7 @@ FillResult Listener::catch_up(const std::string& room) {
     if (r == FillResult::unreachable) unreachable(no_answer_message(client_));
     if (r != FillResult::gone) return r;
     notice("[" + room + "] no longer exists after the broker restart; no longer following it");
-    sub_.set(zmq::sockopt::unsubscribe, room_topic(room));
+    events_.unfollow(room);
     rooms_.erase(it);
     out_.membership(Membership{.nick = cfg_.me.nick, .room = room, .joined = false, .seq = 0});
     return FillResult::ok;
@@ -476,15 +397,15 @@ void Listener::on_membership(const Membership& m) {
         FollowedRoom state;
         if (m.seq > 0) state.printed = before;
         auto joined = rooms_.emplace(m.room, state).first;
-        sub_.set(zmq::sockopt::subscribe, room_topic(m.room));
+        events_.follow(m.room);
         switch (sync()) {
-            case SyncResult::ok:
+            case EventSocket::SyncResult::ok:
                 break;
-            case SyncResult::stopped:
+            case EventSocket::SyncResult::stopped:
                 return finish(kExitOk);
-            case SyncResult::timeout:
+            case EventSocket::SyncResult::timeout:
                 // With --reconnect the catch-up after the outage fetches the room from the join on.
-                return unreachable("no subscription confirmation from " + events_endpoint_ + " within " +
+                return unreachable("no subscription confirmation from " + events_.endpoint() + " within " +
                                    format_seconds(client_.timeout()));
         }
         if (m.seq > 0 && !resync_needed_) {
@@ -507,7 +428,7 @@ void Listener::on_membership(const Membership& m) {
         if (done_) return;
         it = rooms_.find(m.room);
         if (it == rooms_.end()) return out_.membership(m);
-        sub_.set(zmq::sockopt::unsubscribe, room_topic(m.room));
+        events_.unfollow(m.room);
         rooms_.erase(it);
     }
     out_.membership(m);
@@ -576,15 +497,7 @@ bool Listener::resume(bool restarted) {
             return true;
         }
         std::string events = resolve_advertised(hello.events, client_.endpoint());
-        if (events != events_endpoint_) {
-            // The SUB keeps its subscriptions and sends them to the new endpoint.
-            try {
-                sub_.disconnect(events_endpoint_);
-            } catch (const zmq::error_t&) {
-            }
-            sub_.connect(events);
-            events_endpoint_ = events;
-        }
+        if (events != events_.endpoint()) events_.connect(events);
         if (hello.limits.heartbeat_ms > 0) heartbeat_ = milliseconds(hello.limits.heartbeat_ms);
         // A new run's inboxes start empty (DMs do not survive a restart) and number DMs from 1 again. Its
         // events socket is a new one: what a restart cost is not a slow subscriber's loss.
@@ -609,18 +522,18 @@ bool Listener::resume(bool restarted) {
         // and the catch-up below finds out whether they still exist.
         for (const auto& r : lr.rooms) {
             if (!rooms_.emplace(r, FollowedRoom{.unanchored = true}).second) continue;
-            sub_.set(zmq::sockopt::subscribe, room_topic(r));
+            events_.follow(r);
         }
     }
     // The SUB reconnects by itself and sends its subscriptions again; the SYNC says they are active.
     switch (sync()) {
-        case SyncResult::ok:
+        case EventSocket::SyncResult::ok:
             break;
-        case SyncResult::stopped:
+        case EventSocket::SyncResult::stopped:
             finish(kExitOk);
             return true;
-        case SyncResult::timeout:
-            unreachable("no subscription confirmation from " + events_endpoint_ + " within " +
+        case EventSocket::SyncResult::timeout:
+            unreachable("no subscription confirmation from " + events_.endpoint() + " within " +
                         format_seconds(client_.timeout()));
             return false;
     }

@@ -15,6 +15,7 @@
 #include <zmq.hpp>
 
 #include "client.hpp"
+#include "event_socket.hpp"
 #include "followed_room.hpp"
 #include "gap_filler.hpp"
 #include "line_reader.hpp"
@@ -52,15 +53,13 @@ class Listener : private FillTarget {
     void stop() noexcept;
 
   private:
-    enum class SyncResult { ok, timeout, stopped };
-
     int setup();
     void loop();
     void shutdown();
 
-    SyncResult sync();
+    // Confirms the subscriptions; events that come meanwhile wait in pending_.
+    EventSocket::SyncResult sync();
     void drain_sub(std::size_t max_frames);
-    void handle_sub_frame(std::string_view frame);
     void handle_notification(std::string_view frame);
     void on_event(const Event& e);
     void on_membership(const Membership& m);
@@ -105,8 +104,7 @@ class Listener : private FillTarget {
     Client& client_;
     Output& out_;
     ListenConfig cfg_;
-    zmq::socket_t sub_;
-    std::string events_endpoint_;
+    EventSocket events_;
     std::chrono::milliseconds heartbeat_{1000};
     std::string boot_;       // the broker run we are attached to (HELLO), empty if the broker does not say
     std::unique_ptr<ChatSession> chat_;  // chat mode: carries out the input lines
