@@ -12,6 +12,7 @@
 #include "client.hpp"
 #include "exit_codes.hpp"
 #include "listener.hpp"
+#include "paged_request.hpp"
 #include "report.hpp"
 #include "token_store.hpp"
 
@@ -229,22 +230,16 @@ int cmd_who(const GlobalOptions& g, Output& out, const std::string& room) {
 int print_rooms(Client& client, Output& out, Layout layout) {
     JsonArray rooms;
     std::string human;
-    // ROOMS answers in pages (docs/protocol.md): follow them while the broker says more follow and the
-    // cursor moves forward, so neither a large room list nor a confused broker can loop forever.
-    constexpr int kMaxPages = 100000;
-    std::string after;
-    for (int page = 0; page < kMaxPages; ++page) {
-        RoomsReply r;
-        if (auto o = client.request(Rooms{.after = after}, r); !o.ok()) return report_failure(out, client, o);
+    auto o = follow_pages(client, Rooms{}, [&](RoomsReply& r) {
         for (const auto& info : r.rooms) {
             rooms.add_raw(JsonObject().add("room", info.room).add("members", info.members).str());
             if (!human.empty()) human += layout == Layout::one_line ? ", " : "\n";
             human += info.room + " (" + std::to_string(info.members) +
                      (info.members == 1 ? " member)" : " members)");
         }
-        if (!r.more || r.rooms.empty() || r.rooms.back().room <= after) break;
-        after = r.rooms.back().room;
-    }
+        return true;
+    });
+    if (!o.ok()) return report_failure(out, client, o);
     if (layout == Layout::one_line) human = "rooms: " + (human.empty() ? std::string("none") : human);
     out.result(JsonObject().add("rooms", rooms), human);
     return kExitOk;
@@ -257,26 +252,18 @@ int cmd_rooms(const GlobalOptions& g, Output& out) {
 
 int print_history(Client& client, Output& out, const std::string& room, std::uint64_t last,
                   std::uint64_t since) {
-    // HISTORY answers in pages, oldest first (docs/protocol.md): the next one starts after the last event
-    // printed, until the broker says none follow, the selection's `last` events are out, or no progress.
-    constexpr int kMaxPages = 100000;
+    // Only the first page takes `last`: the count of events printed ends the later ones.
     std::uint64_t printed = 0;
-    for (int page = 0; page < kMaxPages; ++page) {
-        HistoryReply r;
-        if (auto o = client.request(History{.room = room, .last = page == 0 ? last : 0, .since = since}, r);
-            !o.ok()) {
-            return report_failure(out, client, o);
-        }
+    auto o = follow_pages(client, History{.room = room, .last = last, .since = since}, [&](HistoryReply& r) {
         for (auto& e : r.events) {
             if (last > 0 && printed == last) break;
             if (e.room.empty()) e.room = r.room;
             out.event(e);
             ++printed;
         }
-        if (!r.more || r.events.empty() || r.events.back().seq <= since || (last > 0 && printed >= last)) break;
-        since = r.events.back().seq;
-    }
-    return kExitOk;
+        return last == 0 || printed < last;
+    });
+    return o.ok() ? kExitOk : report_failure(out, client, o);
 }
 
 int cmd_history(const GlobalOptions& g, Output& out, const std::string& room, std::uint64_t last,

@@ -5,9 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <limits>
-#include <random>
 #include <stdexcept>
 #include <utility>
 
@@ -18,6 +16,7 @@
 #include "codec.hpp"
 #include "endpoint.hpp"
 #include "exit_codes.hpp"
+#include "paged_request.hpp"
 #include "report.hpp"
 
 namespace chatbus::cli {
@@ -25,48 +24,18 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string random_nonce() {
-    static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    std::random_device rd;
-    std::uniform_int_distribution<int> pick(0, 35);
-    std::string s;
-    for (int i = 0; i < 16; ++i) s.push_back(kAlphabet[pick(rd)]);
-    return s;
-}
-
 // Attempts at a HISTORY answered no_worker/timeout, a heartbeat apart: a restarted broker makes requests for
 // rooms it has no copy of wait for liveness (3) heartbeats while workers hand them back.
 constexpr int kHistoryAttempts = 6;
 
-bool same_nick(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-        return lower(x) == lower(y);
-    });
-}
-
-std::string recv_one(zmq::socket_t& s, bool& got) {
-    zmq::message_t m;
-    got = false;
-    try {
-        if (!s.recv(m, zmq::recv_flags::dontwait)) return {};
-    } catch (const zmq::error_t&) {
-        return {};
-    }
-    got = true;
-    return std::string(m.data<char>(), m.size());
-}
-
 }  // namespace
 
 Listener::Listener(Client& client, Output& out, ListenConfig cfg)
-    : client_(client), out_(out), cfg_(std::move(cfg)), sub_(client.context(), zmq::socket_type::sub) {
-    sub_.set(zmq::sockopt::linger, 0);
-    // The events socket authenticates like the client socket, with the same keys.
-    make_curve_client(sub_, client.curve());
+    : client_(client), out_(out), cfg_(std::move(cfg)), events_(client) {
     if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe2 failed");
     if (cfg_.chat_room) {
         chat_ = std::make_unique<ChatSession>(client_, out_, cfg_.me, cfg_.input_fd);
+        if (cfg_.input_fd >= 0) input_.emplace(cfg_.input_fd);
         out_.set_chat_lines(true);
     }
 }
@@ -153,7 +122,7 @@ int Listener::run() {
 int Listener::setup() {
     HelloReply hello;
     if (auto o = client_.request(Hello{}, hello); !o.ok()) return report_failure(out_, client_, o);
-    events_endpoint_ = resolve_advertised(hello.events, client_.endpoint());
+    const std::string events = resolve_advertised(hello.events, client_.endpoint());
     if (hello.limits.heartbeat_ms > 0) heartbeat_ = milliseconds(hello.limits.heartbeat_ms);
     boot_ = hello.boot;
 
@@ -167,20 +136,19 @@ int Listener::setup() {
     }
     attached_ = true;
 
-    sub_.set(zmq::sockopt::rcvhwm, 100000);
-    sub_.connect(events_endpoint_);
+    events_.connect(events);
     for (const auto& r : lr.rooms) {
-        rooms_.emplace(r, std::nullopt);
-        sub_.set(zmq::sockopt::subscribe, room_topic(r));
+        rooms_.emplace(r, FollowedRoom{});
+        events_.follow(r);
     }
     switch (sync()) {
-        case SyncResult::ok:
+        case EventSocket::SyncResult::ok:
             break;
-        case SyncResult::stopped:
+        case EventSocket::SyncResult::stopped:
             finish(kExitOk);
             return kExitOk;
-        case SyncResult::timeout:
-            fatal_unreachable("no subscription confirmation from " + events_endpoint_ + " within " +
+        case EventSocket::SyncResult::timeout:
+            fatal_unreachable("no subscription confirmation from " + events_.endpoint() + " within " +
                               format_seconds(client_.timeout()) + " (is the events endpoint reachable?)");
             return exit_code_;
     }
@@ -191,7 +159,8 @@ int Listener::setup() {
             HistoryReply hr;
             auto o = client_.request(History{.room = r, .last = 1}, hr);
             if (o.transport == Transport::timeout) break;  // the heartbeat will notice
-            if (o.ok()) floor_[r] = hr.events.empty() ? 0 : hr.events.back().seq;
+            auto it = rooms_.find(r);
+            if (o.ok() && it != rooms_.end()) it->second.floor = hr.events.empty() ? 0 : hr.events.back().seq;
         }
     }
     out_.ready(cfg_.me.nick, lr.rooms);
@@ -203,70 +172,32 @@ int Listener::setup() {
 }
 
 void Listener::show_recent(const std::string& room) {
-    HistoryReply hr;
-    auto o = history(room, 0, kChatRecent, hr);
+    std::vector<Event> events;
+    auto o = fetch_history(History{.room = room, .last = kChatRecent}, events);
     if (!o.ok()) {
         notice("[" + room + "] its last events could not be fetched (" + std::string(status_name(o.status)) +
                ")");
         return;
     }
-    for (auto& ev : hr.events) {
-        if (ev.room.empty()) ev.room = room;
+    for (const auto& ev : events) {
         auto it = rooms_.find(room);
         if (done_ || it == rooms_.end()) return;
-        if (!it->second || ev.seq > *it->second) print_event(ev);
+        if (!it->second.printed || ev.seq > *it->second.printed) print_event(ev);
     }
 }
 
-Listener::SyncResult Listener::sync() {
-    const std::string nonce = random_nonce();
-    const std::string topic = sync_topic(nonce);
-    sub_.set(zmq::sockopt::subscribe, topic);
-    const std::int64_t deadline = mono_ms() + client_.timeout().count();
-    SyncResult result = SyncResult::timeout;
-    while (result == SyncResult::timeout) {
-        if (stop_requested_) {
-            result = SyncResult::stopped;
-            break;
-        }
-        std::int64_t left = deadline - mono_ms();
-        if (left <= 0) break;
-        zmq::pollitem_t items[] = {{sub_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wake_[0], ZMQ_POLLIN, 0}};
-        try {
-            zmq::poll(items, 2, milliseconds(left));
-        } catch (const zmq::error_t&) {
-            continue;  // EINTR: re-check the stop flag
-        }
-        if (!(items[0].revents & ZMQ_POLLIN)) continue;
-        for (bool got = true; got;) {
-            std::string frame = recv_one(sub_, got);
-            if (!got) break;
-            Decoded d;
-            if (decode_topic_frame(frame, d) != Status::ok) continue;
-            if (d.type == MsgType::sync) {
-                Sync s;
-                if (body_as(d, s) == Status::ok && s.nonce == nonce) {
-                    result = SyncResult::ok;
-                    break;
-                }
-            } else if (d.type == MsgType::event) {
-                Event e;
-                if (body_as(d, e) == Status::ok) {
-                    note_received(e);
-                    pending_.push_back(std::move(e));
-                }
-            }
-        }
-    }
-    sub_.set(zmq::sockopt::unsubscribe, topic);
-    return result;
+EventSocket::SyncResult Listener::sync() {
+    return events_.sync(client_.timeout(), wake_[0], stop_requested_, [this](Event e) {
+        note_received(e);
+        pending_.push_back(std::move(e));
+    });
 }
 
 void Listener::loop() {
     const std::int64_t end =
         cfg_.duration ? mono_ms() + cfg_.duration->count() : std::numeric_limits<std::int64_t>::max();
     ping_due_ = mono_ms() + heartbeat_.count();
-    const bool chat_input = cfg_.chat_room && cfg_.input_fd >= 0;
+    const bool chat_input = input_.has_value();
 
     while (!done_) {
         while (!pending_.empty() && !done_) {
@@ -290,7 +221,7 @@ void Listener::loop() {
 
         zmq::pollitem_t items[] = {
             {client_.socket().handle(), 0, ZMQ_POLLIN, 0},
-            {sub_.handle(), 0, ZMQ_POLLIN, 0},
+            {events_.socket().handle(), 0, ZMQ_POLLIN, 0},
             {nullptr, wake_[0], ZMQ_POLLIN, 0},
             {nullptr, chat_input ? cfg_.input_fd : -1, static_cast<short>(chat_input ? ZMQ_POLLIN : 0), 0},
         };
@@ -332,28 +263,12 @@ void Listener::shutdown() {
 }
 
 void Listener::drain_sub(std::size_t max_frames) {
-    for (std::size_t i = 0; i < max_frames && !done_; ++i) {
-        bool got = false;
-        std::string frame = recv_one(sub_, got);
-        if (!got) return;
-        handle_sub_frame(frame);
-    }
-}
-
-void Listener::handle_sub_frame(std::string_view frame) {
-    Decoded d;
-    if (Status s = decode_topic_frame(frame, d); s != Status::ok) {
-        spdlog::debug("ignoring undecodable event frame ({})", status_name(s));
-        return;
-    }
-    if (d.type != MsgType::event) return;  // late SYNCs of earlier nonces
-    Event e;
-    if (body_as(d, e) != Status::ok) {
-        spdlog::debug("ignoring malformed event");
-        return;
-    }
-    note_received(e);
-    on_event(e);
+    if (done_) return;
+    events_.drain(max_frames, [this](const Event& e) {
+        note_received(e);
+        on_event(e);
+        return !done_;
+    });
 }
 
 void Listener::handle_notification(std::string_view frame) {
@@ -396,41 +311,27 @@ void Listener::on_event(const Event& e) {
     if (done_) return;
     auto it = rooms_.find(e.room);
     if (it == rooms_.end()) return;  // in flight when we unsubscribed
-    if (it->second) {
-        std::uint64_t last = *it->second;
-        if (e.seq <= last) return;
-        if (e.seq > last + 1) {
-            // After an outage the catch-up fetches the gap (and this event) once the broker answers again.
-            if (resync_needed_) return;
-            if (fill(e.room, last, e.seq - 1, true) == FillResult::unreachable) {
-                ping_due_ = mono_ms();  // find out at once whether the broker is gone
-                return;
-            }
-            it = rooms_.find(e.room);
-            if (done_ || it == rooms_.end()) return;
-            if (it->second && e.seq <= *it->second) return;
-        }
+    // After an outage the catch-up fetches a gap (and this event) once the broker answers again.
+    if (gaps_.deliver(it->second, e, resync_needed_) == FillResult::unreachable) {
+        unreachable(no_answer_message(client_));
+        ping_due_ = mono_ms();  // find out at once whether the broker is gone
     }
-    print_event(e);
 }
 
 void Listener::note_received(const Event& e) {
-    if (!rooms_.contains(e.room)) return;  // in flight when we unsubscribed
-    auto [it, first] = received_.try_emplace(e.room, e.seq);
-    if (first) return;  // what came before the subscription was active is not the socket's loss
-    if (e.seq > it->second + 1) {
-        const std::uint64_t n = e.seq - it->second - 1;
-        missed_ += n;
-        unreported_ += n;
-        out_.gap(e.room, it->second + 1, e.seq - 1, missed_);
+    auto it = rooms_.find(e.room);
+    if (it == rooms_.end()) return;  // in flight when we unsubscribed
+    if (auto lost = it->second.receive(e.seq)) {
+        missed_ += lost->size();
+        unreported_ += lost->size();
+        out_.gap(e.room, lost->from, lost->to, missed_);
     }
-    it->second = e.seq;  // also when lower: the room's numbering started again
 }
 
 void Listener::print_event(const Event& e) {
     if (done_) return;
     out_.event(e);
-    rooms_[e.room] = e.seq;
+    rooms_[e.room].printed = e.seq;
     counted();
 }
 
@@ -439,151 +340,49 @@ void Listener::counted() {
     if (cfg_.count && printed_ >= *cfg_.count) finish(kExitOk);
 }
 
-Outcome Listener::history(const std::string& room, std::uint64_t since, std::uint64_t last,
-                          HistoryReply& hr) {
-    Outcome o = history_page(room, since, last, hr);
-    // Later pages start after the last event so far; bounded by the room's kept history (a page holds at
-    // least one event), and by a broker that stops making progress.
-    for (int page = 1; page < 100000 && o.ok() && hr.more && !hr.events.empty() && !done_; ++page) {
-        const std::uint64_t after = hr.events.back().seq;
-        if (after <= since) break;
-        since = after;
-        HistoryReply next;
-        o = history_page(room, since, 0, next);
-        if (!o.ok()) break;
-        hr.events.insert(hr.events.end(), std::make_move_iterator(next.events.begin()),
-                         std::make_move_iterator(next.events.end()));
-        hr.more = next.more;
-    }
-    return o;
+Outcome Listener::fetch_history(const History& first, std::vector<Event>& events) {
+    auto ask = [this](const History& req, HistoryReply& hr) { return history_page(req, hr); };
+    return follow_pages(first, ask, [&](HistoryReply& hr) {
+        for (auto& ev : hr.events) {
+            if (ev.room.empty()) ev.room = first.room;
+            events.push_back(std::move(ev));
+        }
+        return !done_;
+    });
 }
 
-Outcome Listener::history_page(const std::string& room, std::uint64_t since, std::uint64_t last,
-                               HistoryReply& hr) {
+Outcome Listener::history_page(const History& req, HistoryReply& hr) {
     for (int attempt = 1;; ++attempt) {
         hr = HistoryReply{};
-        Outcome o = client_.request(History{.room = room, .last = last, .since = since}, hr);
+        Outcome o = client_.request(req, hr);
         const bool busy =
             o.transport == Transport::ok && (o.status == Status::no_worker || o.status == Status::timeout);
         if (!busy || attempt >= kHistoryAttempts || done_ || !pause(heartbeat_)) return o;
-        spdlog::debug("HISTORY of {} answered {}; asking again", room, status_name(o.status));
+        spdlog::debug("HISTORY of {} answered {}; asking again", req.room, status_name(o.status));
     }
 }
 
-Listener::FillResult Listener::fill(const std::string& room, std::uint64_t since, std::uint64_t upto,
-                                    bool note_missing) {
-    HistoryReply hr;
-    auto o = history(room, since, 0, hr);
-    if (o.transport == Transport::timeout) {
-        unreachable(no_answer_message(client_));
-        return FillResult::unreachable;
-    }
-    if (o.status != Status::ok) {
-        spdlog::warn("cannot fetch missed events of {} after #{}: {} ({})", room, since, o.error,
-                     status_name(o.status));
-    } else {
-        for (auto ev : hr.events) {
-            if (done_) return FillResult::ok;
-            if (ev.room.empty()) ev.room = room;
-            auto it = rooms_.find(room);
-            if (it == rooms_.end()) return FillResult::ok;
-            if (ev.seq > upto || (it->second && ev.seq <= *it->second)) continue;
-            print_event(ev);
-        }
-    }
-    auto it = rooms_.find(room);
-    if (note_missing && it != rooms_.end() && upto != std::numeric_limits<std::uint64_t>::max() &&
-        (!it->second || *it->second < upto)) {
-        // Say so rather than pretend nothing happened: the room no longer keeps them (history is bounded), or
-        // the broker could not tell.
-        std::uint64_t from = it->second ? *it->second + 1 : since + 1;
-        std::string why = o.status == Status::ok
-                              ? "are no longer kept"
-                              : "could not be fetched (" + std::string(status_name(o.status)) + ")";
-        spdlog::warn("events #{}..#{} of {} {}", from, upto, room, why);
-        out_.note("[" + room + "] events #" + std::to_string(from) + "-#" + std::to_string(upto) +
-                  " were missed and " + why);
-        it->second = upto;
-    }
-    return o.status == Status::ok ? FillResult::ok : FillResult::failed;
+Outcome Listener::history(const std::string& room, std::uint64_t since, std::vector<Event>& events) {
+    return fetch_history(History{.room = room, .since = since}, events);
 }
 
-Listener::FillResult Listener::catch_up(const std::string& room) {
+FillResult Listener::fill(const std::string& room, FollowedRoom& state, std::uint64_t since,
+                          std::uint64_t upto) {
+    const FillResult r = gaps_.fill(room, state, since, upto, false);
+    if (r == FillResult::unreachable) unreachable(no_answer_message(client_));
+    return r;
+}
+
+FillResult Listener::catch_up(const std::string& room) {
     auto it = rooms_.find(room);
     if (it == rooms_.end()) return FillResult::ok;
-    const bool fresh = unanchored_.contains(room);
-    std::optional<std::uint64_t> base = it->second;
-    if (!base && !fresh) {
-        if (auto f = floor_.find(room); f != floor_.end()) base = f->second;
-    }
-    HistoryReply hr;
-    // From the event before the last one printed: that one must come back, or the room's numbering started
-    // again (a broker restart that no worker handed the room back to).
-    const std::uint64_t since = base && *base > 0 ? *base - 1 : 0;
-    auto o = history(room, since, 0, hr);
-    if (o.transport == Transport::timeout) {
-        unreachable(no_answer_message(client_));
-        return FillResult::unreachable;
-    }
-    if (done_) return FillResult::ok;
-    if (o.status == Status::no_such_room) {
-        notice("[" + room + "] no longer exists after the broker restart; no longer following it");
-        sub_.set(zmq::sockopt::unsubscribe, room_topic(room));
-        rooms_.erase(room);
-        received_.erase(room);
-        floor_.erase(room);
-        unanchored_.erase(room);
-        out_.membership(Membership{.nick = cfg_.me.nick, .room = room, .joined = false, .seq = 0});
-        return FillResult::ok;
-    }
-    if (o.status != Status::ok) {
-        // Kept as it is: the next event of the room, or the next catch-up, tries again.
-        notice("[" + room + "] could not fetch the events missed after #" + std::to_string(base.value_or(0)) +
-               ": " + (o.error.empty() ? std::string(status_name(o.status)) : o.error));
-        return FillResult::failed;
-    }
-    for (auto& ev : hr.events) {
-        if (ev.room.empty()) ev.room = room;
-    }
-    std::uint64_t after = 0;  // print the events with a higher seq
-    if (fresh) {
-        // A room the nick joined while no listener was attached: show it from that join on.
-        auto own = std::find_if(hr.events.rbegin(), hr.events.rend(), [&](const Event& e) {
-            return e.kind == "join" && same_nick(e.nick, cfg_.me.nick);
-        });
-        std::uint64_t join_seq = own != hr.events.rend() ? own->seq : 0;
-        after = join_seq > 0 ? join_seq - 1 : (hr.events.empty() ? 0 : hr.events.back().seq);
-        unanchored_.erase(room);
-        out_.membership(Membership{.nick = cfg_.me.nick, .room = room, .joined = true, .seq = join_seq});
-    } else if (!base) {
-        // Nothing printed and no floor: only later events can be told apart from ones before set-up.
-        after = hr.events.empty() ? 0 : hr.events.back().seq;
-        spdlog::warn("cannot tell which events of {} were missed during the outage", room);
-    } else if (*base > 0 && (hr.events.empty() || hr.events.back().seq < *base)) {
-        notice("[" + room + "] starts again from #1: the restarted broker did not get its history back");
-        HistoryReply all;
-        o = history(room, 0, 0, all);
-        if (o.transport == Transport::timeout) {
-            unreachable(no_answer_message(client_));
-            return FillResult::unreachable;
-        }
-        hr.events = o.ok() ? std::move(all.events) : std::vector<Event>{};
-        for (auto& ev : hr.events) {
-            if (ev.room.empty()) ev.room = room;
-        }
-        after = 0;
-    } else {
-        after = *base;
-        if (!hr.events.empty() && hr.events.front().seq > after + 1) {
-            out_.note("[" + room + "] events #" + std::to_string(after + 1) + "-#" +
-                      std::to_string(hr.events.front().seq - 1) + " were missed and are no longer kept");
-        }
-    }
-    rooms_[room] = after;
-    for (const auto& ev : hr.events) {
-        if (done_ || !rooms_.contains(room)) break;
-        if (ev.seq > after) print_event(ev);
-    }
+    const FillResult r = gaps_.catch_up(room, it->second);
+    if (r == FillResult::unreachable) unreachable(no_answer_message(client_));
+    if (r != FillResult::gone) return r;
+    notice("[" + room + "] no longer exists after the broker restart; no longer following it");
+    events_.unfollow(room);
+    rooms_.erase(it);
+    out_.membership(Membership{.nick = cfg_.me.nick, .room = room, .joined = false, .seq = 0});
     return FillResult::ok;
 }
 
@@ -595,20 +394,22 @@ void Listener::on_membership(const Membership& m) {
         // Events since the join were published before the subscription was surely active: take them from
         // HISTORY, the SUB copies are then dropped as duplicates. A chat shows some from before the join too.
         const std::uint64_t before = m.seq > 0 ? m.seq - 1 - std::min(m.seq - 1, chat_ ? kChatRecent : 0) : 0;
-        rooms_.emplace(m.room, m.seq > 0 ? std::optional<std::uint64_t>(before) : std::nullopt);
-        sub_.set(zmq::sockopt::subscribe, room_topic(m.room));
+        FollowedRoom state;
+        if (m.seq > 0) state.printed = before;
+        auto joined = rooms_.emplace(m.room, state).first;
+        events_.follow(m.room);
         switch (sync()) {
-            case SyncResult::ok:
+            case EventSocket::SyncResult::ok:
                 break;
-            case SyncResult::stopped:
+            case EventSocket::SyncResult::stopped:
                 return finish(kExitOk);
-            case SyncResult::timeout:
+            case EventSocket::SyncResult::timeout:
                 // With --reconnect the catch-up after the outage fetches the room from the join on.
-                return unreachable("no subscription confirmation from " + events_endpoint_ + " within " +
+                return unreachable("no subscription confirmation from " + events_.endpoint() + " within " +
                                    format_seconds(client_.timeout()));
         }
         if (m.seq > 0 && !resync_needed_) {
-            if (fill(m.room, before, std::numeric_limits<std::uint64_t>::max(), false) ==
+            if (fill(m.room, joined->second, before, std::numeric_limits<std::uint64_t>::max()) ==
                 FillResult::unreachable) {
                 ping_due_ = mono_ms();
             }
@@ -621,15 +422,14 @@ void Listener::on_membership(const Membership& m) {
         // were the last to leave may be gone already, so nothing is reported missing here.
         drain_sub(1000);
         it = rooms_.find(m.room);
-        if (it != rooms_.end() && it->second && m.seq > *it->second && !resync_needed_) {
-            fill(m.room, *it->second, m.seq, false);
+        if (it != rooms_.end() && it->second.printed && m.seq > *it->second.printed && !resync_needed_) {
+            fill(m.room, it->second, *it->second.printed, m.seq);
         }
         if (done_) return;
         it = rooms_.find(m.room);
         if (it == rooms_.end()) return out_.membership(m);
-        sub_.set(zmq::sockopt::unsubscribe, room_topic(m.room));
-        rooms_.erase(m.room);
-        received_.erase(m.room);
+        events_.unfollow(m.room);
+        rooms_.erase(it);
     }
     out_.membership(m);
 }
@@ -697,21 +497,13 @@ bool Listener::resume(bool restarted) {
             return true;
         }
         std::string events = resolve_advertised(hello.events, client_.endpoint());
-        if (events != events_endpoint_) {
-            // The SUB keeps its subscriptions and sends them to the new endpoint.
-            try {
-                sub_.disconnect(events_endpoint_);
-            } catch (const zmq::error_t&) {
-            }
-            sub_.connect(events);
-            events_endpoint_ = events;
-        }
+        if (events != events_.endpoint()) events_.connect(events);
         if (hello.limits.heartbeat_ms > 0) heartbeat_ = milliseconds(hello.limits.heartbeat_ms);
         // A new run's inboxes start empty (DMs do not survive a restart) and number DMs from 1 again. Its
         // events socket is a new one: what a restart cost is not a slow subscriber's loss.
         if (hello.boot != boot_) {
             last_dm_ = 0;
-            received_.clear();
+            for (auto& [name, room] : rooms_) room.received.reset();
         }
 
         ListenReply lr;
@@ -729,26 +521,24 @@ bool Listener::resume(bool restarted) {
         // Rooms missing from the reply are kept: right after a restart the broker may not have them back yet,
         // and the catch-up below finds out whether they still exist.
         for (const auto& r : lr.rooms) {
-            if (rooms_.contains(r)) continue;
-            rooms_.emplace(r, std::nullopt);
-            unanchored_.insert(r);
-            sub_.set(zmq::sockopt::subscribe, room_topic(r));
+            if (!rooms_.emplace(r, FollowedRoom{.unanchored = true}).second) continue;
+            events_.follow(r);
         }
     }
     // The SUB reconnects by itself and sends its subscriptions again; the SYNC says they are active.
     switch (sync()) {
-        case SyncResult::ok:
+        case EventSocket::SyncResult::ok:
             break;
-        case SyncResult::stopped:
+        case EventSocket::SyncResult::stopped:
             finish(kExitOk);
             return true;
-        case SyncResult::timeout:
-            unreachable("no subscription confirmation from " + events_endpoint_ + " within " +
+        case EventSocket::SyncResult::timeout:
+            unreachable("no subscription confirmation from " + events_.endpoint() + " within " +
                         format_seconds(client_.timeout()));
             return false;
     }
     std::vector<std::string> names;
-    for (const auto& [room, last] : rooms_) names.push_back(room);
+    for (const auto& [name, room] : rooms_) names.push_back(name);
     for (const auto& room : names) {
         if (done_) return true;
         if (catch_up(room) == FillResult::unreachable) return false;
@@ -758,28 +548,9 @@ bool Listener::resume(bool restarted) {
 }
 
 void Listener::read_input() {
-    char buf[4096];
-    ssize_t n = ::read(cfg_.input_fd, buf, sizeof buf);
-    if (n < 0) {
-        if (errno == EINTR || errno == EAGAIN) return;
-        spdlog::warn("reading input failed: {}", std::strerror(errno));
-        n = 0;
+    if (input_->read([this](std::string line) { return chat_->handle(line); }) == LineReader::Read::ended) {
+        finish(kExitOk);
     }
-    if (n == 0) {
-        if (!input_buf_.empty()) handle_line(std::exchange(input_buf_, {}));
-        return finish(kExitOk);
-    }
-    input_buf_.append(buf, static_cast<std::size_t>(n));
-    std::size_t nl;
-    while (!done_ && (nl = input_buf_.find('\n')) != std::string::npos) {
-        std::string line = input_buf_.substr(0, nl);
-        input_buf_.erase(0, nl + 1);
-        handle_line(std::move(line));
-    }
-}
-
-void Listener::handle_line(std::string line) {
-    if (!chat_->handle(line)) finish(kExitOk);
 }
 
 }  // namespace chatbus::cli

@@ -9,12 +9,16 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
 #include "client.hpp"
+#include "event_socket.hpp"
+#include "followed_room.hpp"
+#include "gap_filler.hpp"
+#include "line_reader.hpp"
 #include "messages.hpp"
 #include "output.hpp"
 #include "token_store.hpp"
@@ -35,7 +39,7 @@ struct ListenConfig {
     std::chrono::milliseconds reconnect{0};
 };
 
-class Listener {
+class Listener : private FillTarget {
   public:
     Listener(Client& client, Output& out, ListenConfig cfg);
     ~Listener();
@@ -49,30 +53,32 @@ class Listener {
     void stop() noexcept;
 
   private:
-    enum class SyncResult { ok, timeout, stopped };
-    enum class FillResult { ok, failed, unreachable };
-
     int setup();
     void loop();
     void shutdown();
 
-    SyncResult sync();
+    // Confirms the subscriptions; events that come meanwhile wait in pending_.
+    EventSocket::SyncResult sync();
     void drain_sub(std::size_t max_frames);
-    void handle_sub_frame(std::string_view frame);
     void handle_notification(std::string_view frame);
     void on_event(const Event& e);
     void on_membership(const Membership& m);
     void on_dm(const DmDeliver& d);
-    // HISTORY, asked again (a heartbeat apart, a few times) while the broker answers no_worker or timeout,
-    // as it does while a restarted broker waits for its workers to hand rooms back.
-    Outcome history(const std::string& room, std::uint64_t since, std::uint64_t last, HistoryReply& hr);
-    // One page of it (HISTORY replies are paged: see docs/protocol.md).
-    Outcome history_page(const std::string& room, std::uint64_t since, std::uint64_t last, HistoryReply& hr);
-    // Prints the room's kept events with last printed < seq <= upto; with note_missing, says which of them
-    // could not be shown.
-    FillResult fill(const std::string& room, std::uint64_t since, std::uint64_t upto, bool note_missing);
-    // After an outage: prints what the room got since the last event printed (from HISTORY).
+    // HISTORY from `first` on, all pages, each asked again (a heartbeat apart, a few times) while the broker
+    // answers no_worker or timeout, as it does while a restarted broker waits for its workers to hand rooms
+    // back. The events come with their room set.
+    Outcome fetch_history(const History& first, std::vector<Event>& events);
+    Outcome history_page(const History& req, HistoryReply& hr);
+    // The gap filler's, with an unanswered HISTORY taken as the broker gone quiet (unreachable()). fill()
+    // is for a room being joined or left: what it cannot show is not reported missing.
+    FillResult fill(const std::string& room, FollowedRoom& state, std::uint64_t since, std::uint64_t upto);
     FillResult catch_up(const std::string& room);
+    Outcome history(const std::string& room, std::uint64_t since, std::vector<Event>& events) override;
+    void print(const Event& e) override { print_event(e); }
+    bool done() const override { return done_; }
+    void note(const std::string& text) override { out_.note(text); }
+    void notice(const std::string& text) override;
+    void membership(const Membership& m) override { out_.membership(m); }
     void print_event(const Event& e);
     // chat: the room's last kChatRecent events, on entering it.
     void show_recent(const std::string& room);
@@ -89,37 +95,29 @@ class Listener {
     // once and lets the heartbeat keep trying.
     void unreachable(const std::string& why);
     void recovered(bool restarted);
-    void notice(const std::string& text);
     // Waits `d` or until stop(); false if stopped.
     bool pause(std::chrono::milliseconds d);
     void read_input();
-    void handle_line(std::string line);
     void finish(int code);
     void fatal_unreachable(const std::string& message);
 
     Client& client_;
     Output& out_;
     ListenConfig cfg_;
-    zmq::socket_t sub_;
-    std::string events_endpoint_;
+    EventSocket events_;
     std::chrono::milliseconds heartbeat_{1000};
     std::string boot_;       // the broker run we are attached to (HELLO), empty if the broker does not say
     std::unique_ptr<ChatSession> chat_;  // chat mode: carries out the input lines
-    // Followed rooms and the last sequence number printed in each (none yet: the first event sets it).
-    std::map<std::string, std::optional<std::uint64_t>> rooms_;
-    // For rooms where nothing is printed yet: their latest seq just after set-up, where a catch-up starts.
-    std::map<std::string, std::uint64_t> floor_;
-    // Rooms first seen in a LISTEN reply after a restart: their catch-up starts at the nick's own join.
-    std::set<std::string> unanchored_;
+    std::map<std::string, FollowedRoom> rooms_;  // by folded name
+    GapFiller gaps_{*this, cfg_.me.nick};
     std::deque<Event> pending_;  // events that arrived while waiting for a SYNC
-    // Last seq read from the events socket per followed room; missed: events lost on the socket (total,
-    // and not yet taken by the broker in a PING answered `listening`).
-    std::map<std::string, std::uint64_t> received_;
+    // Events lost on the events socket: in all, and not yet taken by the broker in a PING answered
+    // `listening`.
     std::uint64_t missed_ = 0;
     std::uint64_t unreported_ = 0;
     std::uint64_t last_dm_ = 0;
     std::uint64_t printed_ = 0;
-    std::string input_buf_;
+    std::optional<LineReader> input_;  // chat mode with an input fd
     bool attached_ = false;
     bool broker_lost_ = false;
     std::optional<std::int64_t> lost_since_;  // mono_ms() when the broker first failed to answer
