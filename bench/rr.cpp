@@ -68,6 +68,7 @@ Result chatbus_rr(const Cluster& c, const RrPlan& p, Request what) {
 void run_rr(const Options& o, Report& rep) {
     for (int run = 0; run < o.runs; ++run) {
         for (Request what : {Request::who, Request::send}) {
+            if (!o.only_request.empty() && o.only_request != name_of(what)) continue;
             for (int k : {1, 100}) {
                 RrPlan p{k, o.quick ? 0.2 : 3.0, o.quick ? 0.02 : 0.3};
                 // Frame sizes with this benchmark's names, for a raw-only run.
