@@ -81,8 +81,10 @@ Result raw_echo_rr(const RrPlan& p, std::size_t size) {
     zmq::context_t ctx(1);
     zmq::socket_t server = raw_socket(ctx, zmq::socket_type::router);
     server.bind("tcp://127.0.0.1:*");
+    // Read before the echo thread owns the socket: a ZeroMQ socket is not for two threads at once.
+    const std::string endpoint = last_endpoint(server);
     Echo echo(server);
-    Result r = drive_raw(p, last_endpoint(server), size);
+    Result r = drive_raw(p, endpoint, size);
     r.extra.emplace_back("baseline", "1-hop-echo");
     return r;
 }
@@ -94,14 +96,15 @@ Result raw_proxy_rr(const RrPlan& p, std::size_t size) {
                   control(proxy_ctx, zmq::socket_type::pair);
     for (auto* s : {&front, &back}) s->bind("tcp://127.0.0.1:*");
     control.bind("inproc://rr-control");
+    const std::string front_endpoint = last_endpoint(front), back_endpoint = last_endpoint(back);
     std::thread proxy([&] { zmq::proxy_steerable(front, back, zmq::socket_ref(), control); });
     zmq::socket_t worker(echo_ctx, zmq::socket_type::dealer);
     worker.set(zmq::sockopt::linger, 0);
-    worker.connect(last_endpoint(back));
+    worker.connect(back_endpoint);
     Result r;
     {
         Echo echo(worker);
-        r = drive_raw(p, last_endpoint(front), size);
+        r = drive_raw(p, front_endpoint, size);
     }
     zmq::socket_t ctl(proxy_ctx, zmq::socket_type::pair);
     ctl.connect("inproc://rr-control");
