@@ -70,7 +70,11 @@ def figure(f):
 values = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
 lost = defaultdict(int)
 order = defaultdict(list)
-for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.out"))):
+# Before's files first, so rows come in before's order and after's new rows follow.
+def before_first(path):
+    return os.path.basename(path).startswith("after"), path
+
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.out")), key=before_first):
     side = os.path.basename(path).split("-")[0]
     for line in open(path):
         if not line.startswith("BENCH "):
