@@ -69,6 +69,9 @@ int main(int argc, char** argv) {
     app.add_option("--fanout-subs", o.only_subs, "fanout: only this number of subscribers")
         ->group("Profiling");
     app.add_option("--fanout-size", o.only_size, "fanout: only this text size")->group("Profiling");
+    app.add_option("--rr-request", o.only_request, "rr: only this request")
+        ->check(CLI::IsMember({"WHO", "SEND"}))
+        ->group("Profiling");
     // Modes this executable is started in by the workloads themselves.
     app.add_option("--scale-child", scale_child)->group("");
     app.add_option("--raw-scale-server", raw_server)->group("");

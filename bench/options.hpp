@@ -18,10 +18,10 @@ struct Options {
         if (link == "both") return {"tcp", "local"};
         return {link};
     }
-    std::string system = "both";
-    int only_subs = 0;  // fanout: just this N (0: all), for profiling one case
-    std::size_t only_size =
-        0;  // fanout: just this size (0: all)  // chatbus | zmq-raw | both: one side alone, for profiling
+    std::string system = "both";  // chatbus | zmq-raw | both: one side alone, for profiling
+    int only_subs = 0;            // fanout: just this N (0: all), for profiling one case
+    std::size_t only_size = 0;    // fanout: just this size (0: all)
+    std::string only_request;     // rr: just WHO or SEND (empty: both)
 
     bool chatbus() const { return system != "zmq-raw"; }
     bool raw() const { return system != "chatbus"; }

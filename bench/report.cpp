@@ -104,6 +104,14 @@ std::string spread(const std::vector<double>& v) {
     return fmt_num(median(v)) + " (" + fmt_num(lo) + "–" + fmt_num(hi) + ")";
 }
 
+// A workload with raw baselines of different shapes (rr) names on each raw line the one it ran.
+std::string baseline_of(const std::vector<const Result*>& raw) {
+    if (raw.empty()) return "";
+    for (const auto& [k, v] : raw.front()->extra)
+        if (k == "baseline") return v;
+    return "";
+}
+
 }  // namespace
 
 void Report::write_markdown(const std::string& path, const std::string& header) const {
@@ -112,7 +120,7 @@ void Report::write_markdown(const std::string& path, const std::string& header) 
     std::map<Key, std::map<std::string, std::vector<const Result*>>> groups;
     for (const auto& r : results_) {
         // fanout's window is chatbus-only (raw has no acks), so it does not split rows there.
-        // rr's size is its WHO frame, whose room name grows with the run counter: not a different case.
+        // rr's size is its request frame, whose names grow with the run counter: not a different case.
         Key k{r.workload,
               r.variant,
               r.subs,
@@ -176,6 +184,7 @@ void Report::write_markdown(const std::string& path, const std::string& header) 
             if (inflight) cas += fmt::format("inflight={} ", inflight);
             if (offered != "max") cas += fmt::format("{} msg/s", offered);
             while (!cas.empty() && cas.back() == ' ') cas.pop_back();
+            if (std::string b = baseline_of(g["zmq-raw"]); !b.empty()) cas += " vs " + b;
             if (series == "chatbus+local") cas += cas.empty() ? "(local workers)" : " (local workers)";
             out << "| " << workload << " | " << cas << " | " << unit << " | " << spread(cb) << " | "
                 << spread(raw) << " | " << ratio << " | " << lat(series) << " | " << lat("zmq-raw") << " | "

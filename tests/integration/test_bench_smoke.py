@@ -13,6 +13,7 @@ KEYS = ("system workload subs size inflight offered sent delivered lost wall_s r
 WORKLOADS = ("fanout", "latency", "rr", "dm", "scale", "cli")
 SYSTEMS = ("chatbus/tcp", "chatbus/local", "zmq-raw")  # chatbus by its `workers=` key
 BOTH_LINKS = ("fanout", "latency", "rr", "dm", "cli")  # scale runs the real binaries with worker processes
+RR_REQUESTS = ("WHO", "SEND")  # rr's `variant=`: each request beside the raw baseline with its hops
 BUDGET_S = 60  # a quick run takes ~5-10 s; a loaded machine gets slack before this counts as a hang
 
 
@@ -55,6 +56,7 @@ def main():
             if system == "chatbus":
                 system += "/" + f.get("workers", "?")
             seen.add((f["workload"], system))
+            seen.add((f["workload"] + "/" + f.get("variant", ""), system))
             if f["lost"] != "0":
                 failures.append("lost=%s in %r" % (f["lost"], line))
             if int(f["sent"]) <= 0 or int(f["delivered"]) <= 0:
@@ -67,6 +69,10 @@ def main():
                     continue
                 if (w, s) not in seen:
                     failures.append("no BENCH line for workload=%s system=%s" % (w, s))
+        for r in RR_REQUESTS:
+            for s in SYSTEMS:
+                if ("rr/" + r, s) not in seen:
+                    failures.append("no BENCH line for workload=rr variant=%s system=%s" % (r, s))
         table = open(md).read() if os.path.exists(md) else ""
         if "| fanout |" not in table or "(local workers)" not in table:
             failures.append("--markdown wrote no table, or none with local workers")
