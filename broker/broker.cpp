@@ -49,7 +49,8 @@ Broker::Broker(BrokerConfig cfg, zmq::context_t* shared)
         store_ = std::make_unique<RegistryStore>(cfg_.state_dir, parse_fsync_policy(cfg_.fsync));
         for (const auto& s : store_->loaded()) registry_.restore(s.nick, s.hash, s.key);
         // A broker that ran before had rooms, now held only by its workers: give them time to hand them back.
-        if (!store_->loaded().empty()) router_.start_recovery(started_ms_ + cfg_.heartbeat_ms * cfg_.liveness);
+        if (!store_->loaded().empty())
+            router_.start_recovery(started_ms_ + cfg_.heartbeat_ms * cfg_.liveness);
     }
 }
 

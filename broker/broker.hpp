@@ -73,6 +73,11 @@ class Broker : RouterOutbox {
     void on_who(const std::string& client, const Who& r, std::string_view raw);
     void on_history(const std::string& client, const History& r, std::string_view raw);
     void on_rooms(const std::string& client, const Rooms& r);
+    // The room a WHO or HISTORY reads, folded into `folded`; nullptr when the request is answered already
+    // (bad name, no such room) or waits for the room's worker (a restart's recovery window).
+    template <class Req>
+    const RoomCopy* room_to_read(const std::string& client, const Req& r, std::string_view raw,
+                                 std::string& folded);
 
     // client_replies.cpp
     template <class Reply>
@@ -80,7 +85,8 @@ class Broker : RouterOutbox {
     void reply_error(const std::string& client, MsgType request_type, std::uint64_t rid, Status s,
                      std::string_view detail = {});
     // The answer to a frame that cannot be served: its reply type and rid as far as they can be read.
-    void reply_error_to(const std::string& client, std::string_view frame, Status s, std::string_view detail = {});
+    void reply_error_to(const std::string& client, std::string_view frame, Status s,
+                        std::string_view detail = {});
     bool send_to_client(const std::string& client, std::string_view frame);
 
     // admission.cpp: the limits of docs/security.md checked before a request is served

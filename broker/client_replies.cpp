@@ -59,7 +59,8 @@ void Broker::reply_error(const std::string& client, MsgType request_type, std::u
     if (!typed) reply(client, ErrorReply{rid}, s, detail);
 }
 
-void Broker::reply_error_to(const std::string& client, std::string_view frame, Status s, std::string_view detail) {
+void Broker::reply_error_to(const std::string& client, std::string_view frame, Status s,
+                            std::string_view detail) {
     std::optional<MsgType> t = frame_type(frame);
     reply_error(client, t && has_reply(*t) ? *t : MsgType::error, frame_rid(frame), s, detail);
 }

@@ -8,13 +8,32 @@
 
 namespace chatbus {
 
-void Broker::on_who(const std::string& client, const Who& r, std::string_view raw) {
-    if (!valid_room(r.room)) return reply(client, WhoReply{r.rid}, Status::invalid_room);
-    std::string folded = fold_name(r.room);
+template <class Req>
+const RoomCopy* Broker::room_to_read(const std::string& client, const Req& r, std::string_view raw,
+                                     std::string& folded) {
+    using Reply = reply_of_t<Req>;
+    if (!valid_room(r.room)) {
+        reply(client, Reply{r.rid}, Status::invalid_room);
+        return nullptr;
+    }
+    folded = fold_name(r.room);
     const RoomCopy* copy = rooms_.find(folded);
-    // Just restarted: the room may still be handed back by its worker, which answers once it is.
-    if (!copy && router_.recovering()) return accept_room_request(client, r, raw);
-    if (!copy || copy->seq == 0) return reply(client, WhoReply{r.rid}, Status::no_such_room);
+    if (!copy && router_.recovering()) {
+        // Just restarted: the room may still be handed back by its worker, which answers once it is.
+        accept_room_request(client, r, raw);
+        return nullptr;
+    }
+    if (!copy || copy->seq == 0) {
+        reply(client, Reply{r.rid}, Status::no_such_room);
+        return nullptr;
+    }
+    return copy;
+}
+
+void Broker::on_who(const std::string& client, const Who& r, std::string_view raw) {
+    std::string folded;
+    const RoomCopy* copy = room_to_read(client, r, raw, folded);
+    if (!copy) return;
     WhoReply rep{r.rid, 0, {}, folded};
     rep.members.reserve(copy->members.size());
     for (const auto& [key, spelled] : copy->members) rep.members.push_back(spelled);
@@ -22,11 +41,9 @@ void Broker::on_who(const std::string& client, const Who& r, std::string_view ra
 }
 
 void Broker::on_history(const std::string& client, const History& r, std::string_view raw) {
-    if (!valid_room(r.room)) return reply(client, HistoryReply{r.rid}, Status::invalid_room);
-    std::string folded = fold_name(r.room);
-    const RoomCopy* copy = rooms_.find(folded);
-    if (!copy && router_.recovering()) return accept_room_request(client, r, raw);
-    if (!copy || copy->seq == 0) return reply(client, HistoryReply{r.rid}, Status::no_such_room);
+    std::string folded;
+    const RoomCopy* copy = room_to_read(client, r, raw, folded);
+    if (!copy) return;
     scratch_.clear();
     encode_history_page(scratch_, r, folded, room_topic(folded).size(), *copy);
     send_to_client(client, scratch_);

@@ -1,9 +1,9 @@
 #pragma once
 // Which worker serves a room request, when a room moves, and what happens to the requests a dead worker took
 // with it: the broker's routing logic, with no sockets (as RoomTable is the worker's chat logic). It takes
-// decoded inputs (a request, a worker's reply or state, a worker ready, draining or gone, a tick) and says what
-// to send through a RouterOutbox; the broker owns the sockets. The room's copy (RoomMirror) is what moves;
-// workers only compute.
+// decoded inputs (a request, a worker's reply or state, a worker ready, draining or gone, a tick) and says
+// what to send through a RouterOutbox; the broker owns the sockets. The room's copy (RoomMirror) is what
+// moves; workers only compute.
 #include <cstdint>
 #include <deque>
 #include <map>

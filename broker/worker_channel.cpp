@@ -35,8 +35,8 @@ void Broker::on_worker_message(std::vector<zmq::message_t>& parts) {
     Decoded d;
     // A W_STATE carries a whole room, whose members and history may exceed the network's array limit.
     std::string_view first = view(parts[1]);
-    const bool state = first.size() > 3 && static_cast<std::uint8_t>(first[3]) ==
-                                               static_cast<std::uint8_t>(MsgType::w_state);
+    const bool state = first.size() > 3 &&
+                       static_cast<std::uint8_t>(first[3]) == static_cast<std::uint8_t>(MsgType::w_state);
     if ((state ? decode_sized(first, d) : decode(first, d)) != Status::ok) {
         ++stats_.dropped.malformed;
         return;
@@ -83,7 +83,8 @@ void Broker::on_worker_message(std::vector<zmq::message_t>& parts) {
     }
 }
 
-void Broker::on_worker_reply(const std::string& worker, const Decoded& d, std::vector<zmq::message_t>& parts) {
+void Broker::on_worker_reply(const std::string& worker, const Decoded& d,
+                             std::vector<zmq::message_t>& parts) {
     WReply r;
     if (parts.size() < 3 || body_as(d, r) != Status::ok) {
         ++stats_.dropped.malformed;

@@ -113,8 +113,10 @@ void add_options(CLI::App& app, Options& o) {
     add_limit_options(app, cfg);
     app.add_option("--curve-key", cfg.curve_key,
                    "the broker's CURVE key pair file (chatctl keygen); turns CURVE on (default: off)");
-    app.add_option("--client-keys", cfg.client_keys, "with --curve-key: directory of client *.pub files let in");
-    app.add_option("--worker-keys", cfg.worker_keys, "with --curve-key: directory of worker *.pub files let in");
+    app.add_option("--client-keys", cfg.client_keys,
+                   "with --curve-key: directory of client *.pub files let in");
+    app.add_option("--worker-keys", cfg.worker_keys,
+                   "with --curve-key: directory of worker *.pub files let in");
     app.add_option("--bind-nicks-to-keys", cfg.bind_nicks_to_keys,
                    "with --curve-key: a nick can act only from the client key that registered it")
         ->capture_default_str();

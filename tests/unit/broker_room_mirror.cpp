@@ -66,11 +66,13 @@ TEST_CASE("the room list comes in pages that skip empty rooms") {
 namespace {
 
 // A mirror holding `n` message events of `room`, seqs 1..n, each `text_size` bytes of text.
-RoomMirror mirror_with(const std::string& room, std::uint64_t n, std::size_t history, std::size_t text_size = 4) {
+RoomMirror mirror_with(const std::string& room, std::uint64_t n, std::size_t history,
+                       std::size_t text_size = 4) {
     RoomMirror m(history);
     bool brk = false;
     for (std::uint64_t seq = 1; seq <= n; ++seq) {
-        apply(m, Event{room, seq, "message", "alice", std::string(text_size, 'a' + seq % 26), 1000 + seq}, brk);
+        apply(m, Event{room, seq, "message", "alice", std::string(text_size, 'a' + seq % 26), 1000 + seq},
+              brk);
     }
     return m;
 }

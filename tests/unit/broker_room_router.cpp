@@ -49,6 +49,9 @@ struct RecordingOutbox : RouterOutbox {
     }
 };
 
+std::string room_where(const std::vector<std::string>& before, const std::string& owner_before,
+                       const std::vector<std::string>& after, const std::string& owner_after);
+
 struct Fixture {
     RoomMirror rooms{100};
     BrokerStats stats;
@@ -63,6 +66,15 @@ struct Fixture {
         router.worker_ready("r-" + id, WReady{id, "host", 1}, now);
         router.heard("r-" + id, now);
     }
+    // Live workers w1 and w2 and a room that w1 holds, with `events` events, and w2 owns once w1 is gone.
+    std::string room_held_by_w1(int events) {
+        add_worker("w1");
+        add_worker("w2");
+        const std::string room = room_where({"w1", "w2"}, "w1", {"w2"}, "w2");
+        if (events > 0) answer("r-w1", submit(room, 1), events);
+        out.take();
+        return room;
+    }
     std::uint64_t submit(const std::string& room, std::uint64_t rid, MsgType type = MsgType::send) {
         return router.submit(PendingRequest{"client", rid, type, room, "frame", {}, now + 1000});
     }
@@ -75,7 +87,8 @@ struct Fixture {
             RoomCopy& copy = rooms.get(room);
             Event e{room, copy.seq + 1, "message", "alice", "hi"};
             bool brk = false;
-            rooms.apply(copy, EventView{e.room, e.kind, e.nick, e.seq}, encode_with_topic(room_topic(room), e), brk);
+            rooms.apply(copy, EventView{e.room, e.kind, e.nick, e.seq},
+                        encode_with_topic(room_topic(room), e), brk);
         }
         router.finish(bid);
     }
@@ -137,7 +150,7 @@ TEST_CASE("when a new worker wins a room, the old holder releases it and the new
     f.add_worker("w2");
     std::uint64_t bid = f.submit(room, 2);
     CHECK(f.out.take() == lines({"r-w1: W_RELEASE " + room, "r-w2: W_STATE " + room + " seq 3",
-                                                   "r-w2: REQUEST " + std::to_string(bid)}));
+                                 "r-w2: REQUEST " + std::to_string(bid)}));
     CHECK(f.stats.moved == 1);
 }
 
@@ -153,26 +166,23 @@ TEST_CASE("a room does not move while its holder still has requests in flight, a
     std::uint64_t third = f.submit(room, 4);
     CHECK(f.out.take() == "");  // parked behind `first`
     f.answer("r-w1", first, 1);
-    CHECK(f.out.take() == lines({"r-w1: W_RELEASE " + room, "r-w2: W_STATE " + room + " seq 2",
-                                                   "r-w2: REQUEST " + std::to_string(second),
-                                                   "r-w2: REQUEST " + std::to_string(third)}));
+    CHECK(f.out.take() ==
+          lines({"r-w1: W_RELEASE " + room, "r-w2: W_STATE " + room + " seq 2",
+                 "r-w2: REQUEST " + std::to_string(second), "r-w2: REQUEST " + std::to_string(third)}));
 }
 
-TEST_CASE("a dead worker's requests are retried in order on the room's next owner, which gets the state first") {
+TEST_CASE(
+    "a dead worker's requests are retried in order on the room's next owner, which gets the state first") {
     Fixture f;
-    f.add_worker("w1");
-    f.add_worker("w2");
-    const std::string room = room_where({"w1", "w2"}, "w1", {"w2"}, "w2");
-    f.answer("r-w1", f.submit(room, 1), 2);
+    const std::string room = f.room_held_by_w1(2);
     std::uint64_t a = f.submit(room, 2), b = f.submit(room, 3);
     f.out.take();
     // w2 keeps beating; w1 falls silent past liveness x heartbeat.
     f.now += 350;
     f.router.heard("r-w2", f.now);
     f.router.tick(f.now);
-    CHECK(f.out.take() == lines({"r-w2: W_STATE " + room + " seq 2",
-                                                   "r-w2: REQUEST " + std::to_string(a),
-                                                   "r-w2: REQUEST " + std::to_string(b)}));
+    CHECK(f.out.take() == lines({"r-w2: W_STATE " + room + " seq 2", "r-w2: REQUEST " + std::to_string(a),
+                                 "r-w2: REQUEST " + std::to_string(b)}));
     CHECK(f.stats.retried == 2);
     CHECK(f.out.failed.empty());
     CHECK(f.router.workers().live_count() == 1);
@@ -180,9 +190,7 @@ TEST_CASE("a dead worker's requests are retried in order on the room's next owne
 
 TEST_CASE("a worker whose connection is gone is dropped at once and the request goes to the next owner") {
     Fixture f;
-    f.add_worker("w1");
-    f.add_worker("w2");
-    const std::string room = room_where({"w1", "w2"}, "w1", {"w2"}, "w2");
+    const std::string room = f.room_held_by_w1(0);
     f.out.unreachable = {"r-w1"};
     std::uint64_t bid = f.submit(room, 1);
     CHECK(f.out.take() == lines({"r-w2: REQUEST " + std::to_string(bid)}));
@@ -191,9 +199,7 @@ TEST_CASE("a worker whose connection is gone is dropped at once and the request 
 
 TEST_CASE("an overdue request is answered timeout once, and not retried when its worker then dies") {
     Fixture f;
-    f.add_worker("w1");
-    f.add_worker("w2");
-    const std::string room = room_where({"w1", "w2"}, "w1", {"w2"}, "w2");
+    const std::string room = f.room_held_by_w1(0);
     f.submit(room, 9);
     f.now += 1000;
     f.router.heard("r-w1", f.now);
@@ -246,12 +252,10 @@ TEST_CASE("after a restart, requests wait for the room's worker to hand it back,
     CHECK_FALSE(f.router.recovering());
 }
 
-TEST_CASE("a draining worker gets nothing new, is let go once its requests are answered, and its rooms move") {
+TEST_CASE(
+    "a draining worker gets nothing new, is let go once its requests are answered, and its rooms move") {
     Fixture f;
-    f.add_worker("w1");
-    f.add_worker("w2");
-    const std::string room = room_where({"w1", "w2"}, "w1", {"w2"}, "w2");
-    f.answer("r-w1", f.submit(room, 1), 1);
+    const std::string room = f.room_held_by_w1(1);
     std::uint64_t busy = f.submit(room, 2);
     f.out.take();
     f.router.worker_draining("r-w1");

@@ -86,7 +86,7 @@ TEST_CASE("followed room: a jump in what the events socket delivers is its loss"
     CHECK(room.receive(3) == SeqRange{.from = 2, .to = 2});
 }
 
-TEST_CASE("gap filler: live events print once and in order; a gap is filled from HISTORY first") {
+TEST_CASE("gap filler: live events print once and in order, and a gap is filled from HISTORY first") {
     Following f;
     auto& [l, gaps, room] = f;
     l.kept["lobby"] = events("lobby", 1, 9);
