@@ -33,7 +33,7 @@ Dealer::Dealer(zmq::context_t& ctx, const std::string& endpoint) : s_(ctx, zmq::
 }
 
 Identity register_nick(Dealer& d, std::string_view what) {
-    auto rep = d.call<Register, RegisterReply>(Register{.nick = unique_name(what)});
+    auto rep = d.call(Register{.nick = unique_name(what)});
     if (rep.status != 0) throw std::runtime_error("REGISTER failed: " + rep.error);
     return {rep.nick, rep.token};
 }
@@ -41,7 +41,7 @@ Identity register_nick(Dealer& d, std::string_view what) {
 void join_room(Dealer& d, const Identity& id, const std::string& room) {
     auto deadline = Clock::now() + std::chrono::seconds(10);
     while (true) {
-        auto rep = d.call<Join, JoinReply>(Join{.nick = id.nick, .token = id.token, .room = room});
+        auto rep = d.call(Join{.nick = id.nick, .token = id.token, .room = room});
         if (rep.status == 0) return;
         if (rep.status != static_cast<std::uint64_t>(Status::no_worker) || Clock::now() > deadline)
             throw std::runtime_error("JOIN failed: " + rep.error);
@@ -50,7 +50,7 @@ void join_room(Dealer& d, const Identity& id, const std::string& room) {
 }
 
 std::string events_endpoint(Dealer& d) {
-    auto rep = d.call<Hello, HelloReply>(Hello{});
+    auto rep = d.call(Hello{});
     if (rep.status != 0) throw std::runtime_error("HELLO failed: " + rep.error);
     return rep.events;
 }

@@ -11,6 +11,7 @@
 
 #include "codec.hpp"
 #include "messages.hpp"
+#include "requests.hpp"
 #include "socket_util.hpp"
 
 namespace bench {
@@ -33,10 +34,10 @@ class Dealer {
     zmq::socket_t& socket() { return s_; }
     std::uint64_t next_rid() { return ++rid_; }
 
-    // Sends `req` with a fresh rid and waits for the reply of type Rep with that rid, skipping anything else
+    // Sends `req` with a fresh rid and waits for its reply with that rid, skipping anything else
     // (notifications). Throws std::runtime_error on timeout.
-    template <class Req, class Rep>
-    Rep call(Req req, int timeout_ms = 5000) {
+    template <class Req>
+    chatbus::reply_of_t<Req> call(Req req, int timeout_ms = 5000) {
         req.rid = next_rid();
         std::string frame = chatbus::encode(req);
         s_.send(zmq::buffer(frame), zmq::send_flags::none);
@@ -46,7 +47,7 @@ class Dealer {
             zmq::poll(&item, 1, std::chrono::milliseconds(50));
             zmq::message_t m;
             while (s_.recv(m, zmq::recv_flags::dontwait)) {
-                Rep rep;
+                chatbus::reply_of_t<Req> rep;
                 if (chatbus::decode_as(chatbus::view(m), rep) == chatbus::Status::ok && rep.rid == req.rid)
                     return rep;
             }

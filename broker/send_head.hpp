@@ -41,16 +41,12 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
 namespace chatbus {
 
 struct SendHead {
-    static constexpr MsgType kType = MsgType::send;
+    static constexpr MsgType kType = Send::kType;
+    using Reply = Send::Reply;
     std::uint64_t rid = 0;
     std::string nick, token, room;
     UncopiedTexts texts;
     MSGPACK_DEFINE_MAP(rid, nick, token, room, texts)
-};
-
-template <>
-struct ReplyOf<SendHead> {
-    using type = SendReply;
 };
 
 // The request frame with `nick` replaced (the registered spelling), for the worker.
