@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "client.hpp"
+#include "event_kind.hpp"
 
 namespace bench {
 
@@ -72,7 +73,7 @@ void SubGroup::loop() {
                 std::string_view f(m.data<char>(), m.size());
                 if (cfg_.chatbus) {
                     EventView ev;
-                    if (!peek_event(f, ev) || ev.kind != "message") continue;
+                    if (!peek_event(f, ev) || ev.kind != chatbus::event_kind::message) continue;
                     seq = ev.seq;
                     if (cfg_.sample_latency) ts = read_stamp(ev.text);
                 } else if (!raw_read(f, topic_len, seq, ts)) {

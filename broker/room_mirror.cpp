@@ -1,6 +1,7 @@
 #include "room_mirror.hpp"
 
 #include "codec.hpp"
+#include "event_kind.hpp"
 #include "names.hpp"
 
 namespace chatbus {
@@ -23,12 +24,12 @@ std::optional<MembershipChange> RoomMirror::apply(RoomState& r, const EventView&
     } else {
         r.history.emplace_back(frame);
     }
-    if (e.kind == "join") {
+    if (e.kind == event_kind::join) {
         std::string key = fold_name(e.nick);
         r.members[key] = std::string(e.nick);
         return MembershipChange{std::move(key), true};
     }
-    if (e.kind == "leave") {
+    if (e.kind == event_kind::leave) {
         std::string key = fold_name(e.nick);
         r.members.erase(key);
         return MembershipChange{std::move(key), false};

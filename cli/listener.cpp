@@ -17,6 +17,7 @@
 #include "clock.hpp"
 #include "codec.hpp"
 #include "endpoint.hpp"
+#include "event_kind.hpp"
 #include "exit_codes.hpp"
 #include "report.hpp"
 
@@ -549,7 +550,7 @@ Listener::FillResult Listener::catch_up(const std::string& room) {
     if (fresh) {
         // A room the nick joined while no listener was attached: show it from that join on.
         auto own = std::find_if(hr.events.rbegin(), hr.events.rend(), [&](const Event& e) {
-            return e.kind == "join" && same_nick(e.nick, cfg_.me.nick);
+            return e.kind == event_kind::join && same_nick(e.nick, cfg_.me.nick);
         });
         std::uint64_t join_seq = own != hr.events.rend() ? own->seq : 0;
         after = join_seq > 0 ? join_seq - 1 : (hr.events.empty() ? 0 : hr.events.back().seq);

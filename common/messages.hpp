@@ -210,7 +210,7 @@ struct Event {
     static constexpr MsgType kType = MsgType::event;
     std::string room;
     std::uint64_t seq = 0;
-    std::string kind;  // "join", "leave" or "message"
+    std::string kind;  // event_kind.hpp
     std::string nick, text;
     std::uint64_t ts = 0;
     MSGPACK_DEFINE_MAP(room, seq, kind, nick, text, ts)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "codec.hpp"
+#include "event_kind.hpp"
 #include "messages.hpp"
 #include "msgpack_peek.hpp"
 #include "packed.hpp"
@@ -70,7 +71,7 @@ TEST_CASE("peek_event_fields reads what decode reads") {
     Read r = by_peek(body);
     CHECK(r.ok);
     CHECK(r.room == "lobby");
-    CHECK(r.kind == "message");
+    CHECK(r.kind == event_kind::message);
     CHECK(r.nick == "alice");
     CHECK(r.seq == 42);
     same(body);
