@@ -8,8 +8,8 @@
 #include "curve.hpp"
 #include "names.hpp"
 #include "requests.hpp"
-#include "send_head.hpp"
 #include "socket_util.hpp"
+#include "with_nick.hpp"
 
 namespace chatbus {
 

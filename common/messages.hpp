@@ -119,15 +119,18 @@ struct LeaveReply {
 };
 
 struct SendReply;
-struct Send {
+// SEND with the texts held as `Texts`: the hot paths read them in place (send_views.hpp), Send copies them.
+template <class Texts>
+struct BasicSend {
     static constexpr MsgType kType = MsgType::send;
     using Reply = SendReply;
     std::uint64_t rid = 0;
     std::string nick, token, room;
-    std::vector<std::string> texts;
+    Texts texts;
     MSGPACK_DEFINE_MAP(rid, nick, token, room, texts)
-    bool operator==(const Send&) const = default;
+    bool operator==(const BasicSend&) const = default;
 };
+using Send = BasicSend<std::vector<std::string>>;
 struct SendReply {
     static constexpr MsgType kType = MsgType::send_reply;
     std::uint64_t rid = 0, status = 0;
