@@ -10,8 +10,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "msgpack_peek.hpp"
-
 namespace bench {
 
 using namespace chatbus;
@@ -74,15 +72,13 @@ bool subscribe_synced(zmq::socket_t& s, const std::string& topic, int timeout_ms
     return synced;
 }
 
-bool peek_event(std::string_view frame, EventView& out) {
+bool peek_event_frame(std::string_view frame, EventView& out) {
     auto z = frame.find('\0');
     if (z == std::string_view::npos || frame.size() < z + 1 + kHeaderSize) return false;
     std::string_view h = frame.substr(z + 1);
-    if (h[0] != kSignature0 || h[1] != kSignature1 || static_cast<std::uint8_t>(h[3]) != 0x50) return false;
-    EventFields f;
-    if (!peek_event_fields(h.substr(kHeaderSize), f)) return false;
-    out = {f.seq, f.kind, f.text};
-    return true;
+    const bool event = h[0] == kSignature0 && h[1] == kSignature1 &&
+                       static_cast<std::uint8_t>(h[3]) == static_cast<std::uint8_t>(MsgType::event);
+    return event && peek_event(h.substr(kHeaderSize), out);
 }
 
 std::string raw_frame(const std::string& topic, std::size_t size) {

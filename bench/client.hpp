@@ -10,6 +10,7 @@
 #include <zmq.hpp>
 
 #include "codec.hpp"
+#include "event_view.hpp"
 #include "messages.hpp"
 #include "requests.hpp"
 #include "socket_util.hpp"
@@ -71,12 +72,8 @@ std::string events_endpoint(Dealer& d);
 // Returns false on timeout.
 bool subscribe_synced(zmq::socket_t& s, const std::string& topic, int timeout_ms = 5000);
 
-// The fields the measurements need from a topic-prefixed EVENT frame, read without allocating.
-struct EventView {
-    std::uint64_t seq = 0;
-    std::string_view kind, text;
-};
-bool peek_event(std::string_view frame, EventView& out);
+// A topic-prefixed EVENT frame read in place (the measurements need seq, kind and text), without allocating.
+bool peek_event_frame(std::string_view frame, chatbus::EventView& out);
 
 // Raw baseline frames: topic, then seq and a send timestamp (8 bytes each), then padding to `size`.
 std::string raw_frame(const std::string& topic, std::size_t size);

@@ -120,7 +120,7 @@ int scale_child_main(const std::string& plan_file) {
                 if (view(m).substr(0, topic.size()) != topic) continue;  // late sync marks
                 EventView ev;
                 bool message =
-                    !chatbus || (peek_event(view(m), ev) && ev.kind == chatbus::event_kind::message);
+                    !chatbus || (peek_event_frame(view(m), ev) && ev.kind == chatbus::event_kind::message);
                 if (!message) continue;
                 if (got[i]++)
                     ++wrong;

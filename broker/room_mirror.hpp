@@ -10,16 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "event_view.hpp"
 #include "messages.hpp"
 #include "worker_messages.hpp"
 
 namespace chatbus {
-
-// The parts of an event the broker needs, read without decoding the whole body.
-struct EventView {
-    std::string_view room, kind, nick;
-    std::uint64_t seq = 0;
-};
 
 struct RoomState {
     std::uint64_t seq = 0;
