@@ -10,8 +10,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "msgpack_peek.hpp"
-
 namespace bench {
 
 using namespace chatbus;
@@ -33,7 +31,7 @@ Dealer::Dealer(zmq::context_t& ctx, const std::string& endpoint) : s_(ctx, zmq::
 }
 
 Identity register_nick(Dealer& d, std::string_view what) {
-    auto rep = d.call<Register, RegisterReply>(Register{.nick = unique_name(what)});
+    auto rep = d.call(Register{.nick = unique_name(what)});
     if (rep.status != 0) throw std::runtime_error("REGISTER failed: " + rep.error);
     return {rep.nick, rep.token};
 }
@@ -41,7 +39,7 @@ Identity register_nick(Dealer& d, std::string_view what) {
 void join_room(Dealer& d, const Identity& id, const std::string& room) {
     auto deadline = Clock::now() + std::chrono::seconds(10);
     while (true) {
-        auto rep = d.call<Join, JoinReply>(Join{.nick = id.nick, .token = id.token, .room = room});
+        auto rep = d.call(Join{.nick = id.nick, .token = id.token, .room = room});
         if (rep.status == 0) return;
         if (rep.status != static_cast<std::uint64_t>(Status::no_worker) || Clock::now() > deadline)
             throw std::runtime_error("JOIN failed: " + rep.error);
@@ -50,7 +48,7 @@ void join_room(Dealer& d, const Identity& id, const std::string& room) {
 }
 
 std::string events_endpoint(Dealer& d) {
-    auto rep = d.call<Hello, HelloReply>(Hello{});
+    auto rep = d.call(Hello{});
     if (rep.status != 0) throw std::runtime_error("HELLO failed: " + rep.error);
     return rep.events;
 }
@@ -74,15 +72,13 @@ bool subscribe_synced(zmq::socket_t& s, const std::string& topic, int timeout_ms
     return synced;
 }
 
-bool peek_event(std::string_view frame, EventView& out) {
+bool peek_event_frame(std::string_view frame, EventView& out) {
     auto z = frame.find('\0');
     if (z == std::string_view::npos || frame.size() < z + 1 + kHeaderSize) return false;
     std::string_view h = frame.substr(z + 1);
-    if (h[0] != kSignature0 || h[1] != kSignature1 || static_cast<std::uint8_t>(h[3]) != 0x50) return false;
-    EventFields f;
-    if (!peek_event_fields(h.substr(kHeaderSize), f)) return false;
-    out = {f.seq, f.kind, f.text};
-    return true;
+    const bool event = h[0] == kSignature0 && h[1] == kSignature1 &&
+                       static_cast<std::uint8_t>(h[3]) == static_cast<std::uint8_t>(MsgType::event);
+    return event && peek_event(h.substr(kHeaderSize), out);
 }
 
 std::string raw_frame(const std::string& topic, std::size_t size) {

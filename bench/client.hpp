@@ -10,7 +10,9 @@
 #include <zmq.hpp>
 
 #include "codec.hpp"
+#include "event_view.hpp"
 #include "messages.hpp"
+#include "requests.hpp"
 #include "socket_util.hpp"
 
 namespace bench {
@@ -33,10 +35,10 @@ class Dealer {
     zmq::socket_t& socket() { return s_; }
     std::uint64_t next_rid() { return ++rid_; }
 
-    // Sends `req` with a fresh rid and waits for the reply of type Rep with that rid, skipping anything else
+    // Sends `req` with a fresh rid and waits for its reply with that rid, skipping anything else
     // (notifications). Throws std::runtime_error on timeout.
-    template <class Req, class Rep>
-    Rep call(Req req, int timeout_ms = 5000) {
+    template <class Req>
+    chatbus::reply_of_t<Req> call(Req req, int timeout_ms = 5000) {
         req.rid = next_rid();
         std::string frame = chatbus::encode(req);
         s_.send(zmq::buffer(frame), zmq::send_flags::none);
@@ -46,7 +48,7 @@ class Dealer {
             zmq::poll(&item, 1, std::chrono::milliseconds(50));
             zmq::message_t m;
             while (s_.recv(m, zmq::recv_flags::dontwait)) {
-                Rep rep;
+                chatbus::reply_of_t<Req> rep;
                 if (chatbus::decode_as(chatbus::view(m), rep) == chatbus::Status::ok && rep.rid == req.rid)
                     return rep;
             }
@@ -70,12 +72,8 @@ std::string events_endpoint(Dealer& d);
 // Returns false on timeout.
 bool subscribe_synced(zmq::socket_t& s, const std::string& topic, int timeout_ms = 5000);
 
-// The fields the measurements need from a topic-prefixed EVENT frame, read without allocating.
-struct EventView {
-    std::uint64_t seq = 0;
-    std::string_view kind, text;
-};
-bool peek_event(std::string_view frame, EventView& out);
+// A topic-prefixed EVENT frame read in place (the measurements need seq, kind and text), without allocating.
+bool peek_event_frame(std::string_view frame, chatbus::EventView& out);
 
 // Raw baseline frames: topic, then seq and a send timestamp (8 bytes each), then padding to `size`.
 std::string raw_frame(const std::string& topic, std::size_t size);

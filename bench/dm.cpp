@@ -146,8 +146,7 @@ Result chatbus_dm(const Cluster& c, const Plan& p) {
     std::vector<zmq::socket_t*> socks;
     for (int i = 0; i < kPairs; ++i) {
         listeners.push_back(std::make_unique<Dealer>(listen_ctx, c.client_endpoint()));
-        auto rep =
-            listeners.back()->call<Listen, ListenReply>(Listen{.nick = to[i].nick, .token = to[i].token});
+        auto rep = listeners.back()->call(Listen{.nick = to[i].nick, .token = to[i].token});
         if (rep.status != 0) throw std::runtime_error("LISTEN failed: " + rep.error);
         socks.push_back(&listeners.back()->socket());
     }

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "client.hpp"
+#include "event_kind.hpp"
 #include "options.hpp"
 #include "proc.hpp"
 #include "ready_file.hpp"
@@ -118,7 +119,8 @@ int scale_child_main(const std::string& plan_file) {
                 std::string topic = room_topic(rooms[i]);
                 if (view(m).substr(0, topic.size()) != topic) continue;  // late sync marks
                 EventView ev;
-                bool message = !chatbus || (peek_event(view(m), ev) && ev.kind == "message");
+                bool message =
+                    !chatbus || (peek_event_frame(view(m), ev) && ev.kind == chatbus::event_kind::message);
                 if (!message) continue;
                 if (got[i]++)
                     ++wrong;

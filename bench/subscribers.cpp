@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "client.hpp"
+#include "event_kind.hpp"
 
 namespace bench {
 
@@ -71,8 +72,8 @@ void SubGroup::loop() {
                 std::int64_t ts = 0;
                 std::string_view f(m.data<char>(), m.size());
                 if (cfg_.chatbus) {
-                    EventView ev;
-                    if (!peek_event(f, ev) || ev.kind != "message") continue;
+                    chatbus::EventView ev;
+                    if (!peek_event_frame(f, ev) || ev.kind != chatbus::event_kind::message) continue;
                     seq = ev.seq;
                     if (cfg_.sample_latency) ts = read_stamp(ev.text);
                 } else if (!raw_read(f, topic_len, seq, ts)) {

@@ -6,8 +6,9 @@
 #include "clock.hpp"
 #include "curve.hpp"
 #include "names.hpp"
-#include "send_head.hpp"
+#include "requests.hpp"
 #include "socket_util.hpp"
+#include "with_nick.hpp"
 
 namespace chatbus {
 

@@ -1,6 +1,7 @@
 #include "room_mirror.hpp"
 
 #include "codec.hpp"
+#include "event_kind.hpp"
 #include "names.hpp"
 
 namespace chatbus {
@@ -36,12 +37,12 @@ std::optional<MembershipChange> RoomMirror::apply(RoomCopy& r, const EventView& 
     } else {
         r.history.push_back(KeptEvent{e.seq, std::string(frame)});
     }
-    if (e.kind == "join") {
+    if (e.kind == event_kind::join) {
         std::string key = fold_name(e.nick);
         r.members[key] = std::string(e.nick);
         return MembershipChange{std::move(key), true};
     }
-    if (e.kind == "leave") {
+    if (e.kind == event_kind::leave) {
         std::string key = fold_name(e.nick);
         r.members.erase(key);
         return MembershipChange{std::move(key), false};

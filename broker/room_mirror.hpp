@@ -11,16 +11,11 @@
 #include <string_view>
 #include <vector>
 
+#include "event_view.hpp"
 #include "messages.hpp"
 #include "worker_messages.hpp"
 
 namespace chatbus {
-
-// The parts of an event the broker needs, read without decoding the whole body.
-struct EventView {
-    std::string_view room, kind, nick;
-    std::uint64_t seq = 0;
-};
 
 // An event as published (topic + EVENT frame), with its seq beside it so HISTORY can select without decoding.
 struct KeptEvent {

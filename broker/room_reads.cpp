@@ -5,6 +5,7 @@
 #include "client_replies.hpp"
 #include "history_page.hpp"
 #include "names.hpp"
+#include "requests.hpp"
 
 namespace chatbus {
 

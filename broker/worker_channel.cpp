@@ -117,17 +117,16 @@ void Broker::apply_event(const std::string& room, std::string_view topic, RoomCo
     std::string_view bytes = view(frame);
     // A request touches one room: an event about another, or under another topic, is not accepted. The body
     // is checked as decode() would and read in place: unpacking it costs more than everything else here.
-    EventFields f;
+    EventView e;
     std::string_view body = bytes.substr(std::min(bytes.size(), topic.size()));
     if (!bytes.starts_with(topic) || body.size() < kHeaderSize || body[0] != kSignature0 ||
         body[1] != kSignature1 || static_cast<std::uint8_t>(body[2]) != kProtocolVersion ||
         static_cast<std::uint8_t>(body[3]) != static_cast<std::uint8_t>(MsgType::event) ||
-        !peek_event_fields(body.substr(kHeaderSize), f) || !f.have_room || f.room != room || !f.have_kind ||
-        !f.have_nick || !f.have_seq) {
+        !peek_event(body.substr(kHeaderSize), e) || !e.have_room || e.room != room || !e.have_kind ||
+        !e.have_nick || !e.have_seq) {
         ++stats_.dropped.malformed;
         return;
     }
-    EventView e{f.room, f.kind, f.nick, f.seq};
     bool seq_break = false;
     auto change = rooms_.apply(rc, e, bytes, seq_break);
     if (seq_break) {

@@ -19,8 +19,8 @@ std::size_t terminal_width() {
 }
 
 // Sends `req`; on failure prints its error line (the chat goes on) and returns false.
-template <class Req, class Rep>
-bool ask(Client& client, Output& out, Req req, Rep& reply) {
+template <class Req>
+bool ask(Client& client, Output& out, Req req, reply_of_t<Req>& reply) {
     auto o = client.request(std::move(req), reply);
     if (!o.ok()) report_failure(out, client, o);
     return o.ok();

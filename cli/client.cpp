@@ -10,10 +10,6 @@
 namespace chatbus::cli {
 namespace {
 
-bool is_reply_type(std::uint8_t code) {
-    return (code & 0x80) != 0;
-}
-
 std::chrono::milliseconds remaining(std::int64_t deadline) {
     return std::chrono::milliseconds(std::max<std::int64_t>(0, deadline - mono_ms()));
 }
@@ -97,7 +93,7 @@ Outcome Client::roundtrip(const std::string& frame, std::uint64_t rid, MsgType r
             reply = std::move(*got);
             o.transport = Transport::ok;
             return o;
-        } else if (!is_reply_type(static_cast<std::uint8_t>(d.type))) {
+        } else if (!is_reply(d.type)) {
             queued_.push_back(std::move(*got));
         } else {
             spdlog::debug("discarding stale reply {} rid {}", msg_type_name(d.type), peek_rid(d));
@@ -119,7 +115,7 @@ std::optional<std::string> Client::poll_notification(std::chrono::milliseconds w
             Decoded d;
             if (decode(*got, d) != Status::ok) {
                 spdlog::debug("ignoring undecodable frame from the broker");
-            } else if (is_reply_type(static_cast<std::uint8_t>(d.type))) {
+            } else if (is_reply(d.type)) {
                 spdlog::debug("discarding stale reply {} rid {}", msg_type_name(d.type), peek_rid(d));
             } else {
                 return got;

@@ -12,6 +12,7 @@
 
 #include "codec.hpp"
 #include "curve.hpp"
+#include "requests.hpp"
 #include "status.hpp"
 
 namespace chatbus::cli {
@@ -41,16 +42,16 @@ class Client {
     zmq::socket_t& socket() { return sock_; }
 
     // Sends `req` with a fresh rid and waits up to the client's timeout for the reply with that rid.
-    template <class Req, class Rep>
-    Outcome request(Req req, Rep& reply) {
+    template <class Req>
+    Outcome request(Req req, reply_of_t<Req>& reply) {
         return request(std::move(req), reply, timeout_);
     }
 
-    template <class Req, class Rep>
-    Outcome request(Req req, Rep& reply, std::chrono::milliseconds timeout) {
+    template <class Req>
+    Outcome request(Req req, reply_of_t<Req>& reply, std::chrono::milliseconds timeout) {
         req.rid = next_rid();
         std::string frame;
-        Outcome o = roundtrip(encode(req), req.rid, Rep::kType, frame, timeout);
+        Outcome o = roundtrip(encode(req), req.rid, reply_of_t<Req>::kType, frame, timeout);
         if (o.transport != Transport::ok) return o;
         if (Status s = decode_as(frame, reply); s != Status::ok) {
             o.status = Status::bad_request;

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "event_kind.hpp"
+
 namespace chatbus::cli {
 namespace {
 
@@ -95,7 +97,7 @@ FillResult GapFiller::catch_up(const std::string& room, FollowedRoom& state) {
     if (fresh) {
         // A room the nick joined while no listener was attached: show it from that join on.
         auto own = std::find_if(events.rbegin(), events.rend(),
-                                [&](const Event& e) { return e.kind == "join" && same_nick(e.nick, nick_); });
+                                [&](const Event& e) { return e.kind == event_kind::join && same_nick(e.nick, nick_); });
         const std::uint64_t join_seq = own != events.rend() ? own->seq : 0;
         after = join_seq > 0 ? join_seq - 1 : (events.empty() ? 0 : events.back().seq);
         state.unanchored = false;

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "chat_input.hpp"
+#include "event_kind.hpp"
 
 namespace chatbus::cli {
 
@@ -68,12 +69,12 @@ void Output::event(const Event& e) {
     }
     std::string head = chat_lines_ ? clock_of(e.ts) + " [" + e.room + "] "
                                    : "[" + e.room + " #" + std::to_string(e.seq) + "] ";
-    if (e.kind == "message") {
+    if (e.kind == event_kind::message) {
         auto action = action_of(e.text);
         line(out_, head + (action ? "* " + e.nick + " " + std::string(*action) : e.nick + ": " + e.text));
-    } else if (e.kind == "join") {
+    } else if (e.kind == event_kind::join) {
         line(out_, head + "* " + e.nick + " joined");
-    } else if (e.kind == "leave") {
+    } else if (e.kind == event_kind::leave) {
         line(out_, head + "* " + e.nick + " left");
     } else {
         line(out_, head + "* " + e.nick + " " + e.kind);

@@ -1,6 +1,7 @@
 #pragma once
 // Client-endpoint messages (docs/protocol.md, "Requests and replies"). Each struct is one message type; its
 // fields are the msgpack map's keys. Replies repeat rid/status/error so each type reads as the document does.
+// Each request names its reply struct (Reply); requests.hpp checks them against msg_type.hpp's table.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -26,8 +27,10 @@ struct ErrorReply {
     bool operator==(const ErrorReply&) const = default;
 };
 
+struct HelloReply;
 struct Hello {
     static constexpr MsgType kType = MsgType::hello;
+    using Reply = HelloReply;
     std::uint64_t rid = 0;
     MSGPACK_DEFINE_MAP(rid)
     bool operator==(const Hello&) const = default;
@@ -44,8 +47,10 @@ struct HelloReply {
     bool operator==(const HelloReply&) const = default;
 };
 
+struct RegisterReply;
 struct Register {
     static constexpr MsgType kType = MsgType::register_nick;
+    using Reply = RegisterReply;
     std::uint64_t rid = 0;
     std::string nick;
     MSGPACK_DEFINE_MAP(rid, nick)
@@ -59,8 +64,10 @@ struct RegisterReply {
     bool operator==(const RegisterReply&) const = default;
 };
 
+struct UnregisterReply;
 struct Unregister {
     static constexpr MsgType kType = MsgType::unregister;
+    using Reply = UnregisterReply;
     std::uint64_t rid = 0;
     std::string nick, token;
     MSGPACK_DEFINE_MAP(rid, nick, token)
@@ -74,8 +81,10 @@ struct UnregisterReply {
     bool operator==(const UnregisterReply&) const = default;
 };
 
+struct JoinReply;
 struct Join {
     static constexpr MsgType kType = MsgType::join;
+    using Reply = JoinReply;
     std::uint64_t rid = 0;
     std::string nick, token, room;
     MSGPACK_DEFINE_MAP(rid, nick, token, room)
@@ -91,8 +100,10 @@ struct JoinReply {
     bool operator==(const JoinReply&) const = default;
 };
 
+struct LeaveReply;
 struct Leave {
     static constexpr MsgType kType = MsgType::leave;
+    using Reply = LeaveReply;
     std::uint64_t rid = 0;
     std::string nick, token, room;
     MSGPACK_DEFINE_MAP(rid, nick, token, room)
@@ -107,14 +118,19 @@ struct LeaveReply {
     bool operator==(const LeaveReply&) const = default;
 };
 
-struct Send {
+struct SendReply;
+// SEND with the texts held as `Texts`: the hot paths read them in place (send_views.hpp), Send copies them.
+template <class Texts>
+struct BasicSend {
     static constexpr MsgType kType = MsgType::send;
+    using Reply = SendReply;
     std::uint64_t rid = 0;
     std::string nick, token, room;
-    std::vector<std::string> texts;
+    Texts texts;
     MSGPACK_DEFINE_MAP(rid, nick, token, room, texts)
-    bool operator==(const Send&) const = default;
+    bool operator==(const BasicSend&) const = default;
 };
+using Send = BasicSend<std::vector<std::string>>;
 struct SendReply {
     static constexpr MsgType kType = MsgType::send_reply;
     std::uint64_t rid = 0, status = 0;
@@ -124,8 +140,10 @@ struct SendReply {
     bool operator==(const SendReply&) const = default;
 };
 
+struct DmReply;
 struct Dm {
     static constexpr MsgType kType = MsgType::dm;
+    using Reply = DmReply;
     std::uint64_t rid = 0;
     std::string nick, token, to, text;
     MSGPACK_DEFINE_MAP(rid, nick, token, to, text)
@@ -141,8 +159,10 @@ struct DmReply {
     bool operator==(const DmReply&) const = default;
 };
 
+struct WhoReply;
 struct Who {
     static constexpr MsgType kType = MsgType::who;
+    using Reply = WhoReply;
     std::uint64_t rid = 0;
     std::string room;
     MSGPACK_DEFINE_MAP(rid, room)
@@ -163,8 +183,10 @@ struct RoomInfo {
     MSGPACK_DEFINE_MAP(room, members)
     bool operator==(const RoomInfo&) const = default;
 };
+struct RoomsReply;
 struct Rooms {
     static constexpr MsgType kType = MsgType::rooms;
+    using Reply = RoomsReply;
     std::uint64_t rid = 0;
     std::string after;  // the page starts after this room name; empty: from the first room
     MSGPACK_DEFINE_MAP(rid, after)
@@ -191,15 +213,17 @@ struct Event {
     static constexpr MsgType kType = MsgType::event;
     std::string room;
     std::uint64_t seq = 0;
-    std::string kind;  // "join", "leave" or "message"
+    std::string kind;  // event_kind.hpp
     std::string nick, text;
     std::uint64_t ts = 0;
     MSGPACK_DEFINE_MAP(room, seq, kind, nick, text, ts)
     bool operator==(const Event&) const = default;
 };
 
+struct HistoryReply;
 struct History {
     static constexpr MsgType kType = MsgType::history;
+    using Reply = HistoryReply;
     std::uint64_t rid = 0;
     std::string room;
     std::uint64_t last = 0, since = 0;
@@ -216,8 +240,10 @@ struct HistoryReply {
     bool operator==(const HistoryReply&) const = default;
 };
 
+struct ListenReply;
 struct Listen {
     static constexpr MsgType kType = MsgType::listen;
+    using Reply = ListenReply;
     std::uint64_t rid = 0;
     std::string nick, token;
     MSGPACK_DEFINE_MAP(rid, nick, token)
@@ -232,8 +258,10 @@ struct ListenReply {
     bool operator==(const ListenReply&) const = default;
 };
 
+struct PingReply;
 struct Ping {
     static constexpr MsgType kType = MsgType::ping;
+    using Reply = PingReply;
     std::uint64_t rid = 0;
     // Room events this listener missed on the events socket since its last PING answered `listening`.
     std::uint64_t missed = 0;
@@ -249,8 +277,10 @@ struct PingReply {
     bool operator==(const PingReply&) const = default;
 };
 
+struct StatusReply;
 struct StatusRequest {
     static constexpr MsgType kType = MsgType::status;
+    using Reply = StatusReply;
     std::uint64_t rid = 0;
     MSGPACK_DEFINE_MAP(rid)
     bool operator==(const StatusRequest&) const = default;
@@ -320,30 +350,5 @@ struct Sync {
     MSGPACK_DEFINE_MAP(nonce)
     bool operator==(const Sync&) const = default;
 };
-
-// The reply type of each request type.
-template <class Req>
-struct ReplyOf;
-#define CHATBUS_REPLY_OF(Req, Rep) \
-    template <>                    \
-    struct ReplyOf<Req> {          \
-        using type = Rep;          \
-    }
-CHATBUS_REPLY_OF(Hello, HelloReply);
-CHATBUS_REPLY_OF(Register, RegisterReply);
-CHATBUS_REPLY_OF(Unregister, UnregisterReply);
-CHATBUS_REPLY_OF(Join, JoinReply);
-CHATBUS_REPLY_OF(Leave, LeaveReply);
-CHATBUS_REPLY_OF(Send, SendReply);
-CHATBUS_REPLY_OF(Dm, DmReply);
-CHATBUS_REPLY_OF(Who, WhoReply);
-CHATBUS_REPLY_OF(Rooms, RoomsReply);
-CHATBUS_REPLY_OF(History, HistoryReply);
-CHATBUS_REPLY_OF(Listen, ListenReply);
-CHATBUS_REPLY_OF(Ping, PingReply);
-CHATBUS_REPLY_OF(StatusRequest, StatusReply);
-#undef CHATBUS_REPLY_OF
-template <class Req>
-using reply_of_t = typename ReplyOf<Req>::type;
 
 }  // namespace chatbus

@@ -1,5 +1,7 @@
 #pragma once
-// Message type codes. The table in docs/protocol.md lists the same set (checked by a test).
+// Message type codes and what the protocol says about each: the one table the rest derives from. The table in
+// docs/protocol.md lists the same codes and names (checked by a test).
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -52,30 +54,136 @@ enum class MsgType : std::uint8_t {
     sync = 0x51,
 };
 
+// What the broker does with a frame of this type from a client (docs/protocol.md, "How errors are answered").
+enum class FromClient : std::uint8_t {
+    refused,       // not a client message (a reply, notification to clients, event, worker message): ERROR
+    request,       // answered by the broker itself, in the request's reply type
+    room_request,  // forwarded to the room's worker, answered in the request's reply type
+    notification,  // never answered, even to say it was bad
+};
+
 struct MsgTypeInfo {
     MsgType type;
     std::string_view name;  // as in docs/protocol.md
+    FromClient from_client = FromClient::refused;
+    MsgType reply = MsgType::error;  // the type an answer about this one travels in
 };
 
-std::span<const MsgTypeInfo> all_message_types();
+inline constexpr std::array kMsgTypes{
+    MsgTypeInfo{MsgType::error, "ERROR"},
+    MsgTypeInfo{MsgType::hello, "HELLO", FromClient::request, MsgType::hello_reply},
+    MsgTypeInfo{MsgType::hello_reply, "HELLO_REPLY"},
+    MsgTypeInfo{MsgType::register_nick, "REGISTER", FromClient::request, MsgType::register_reply},
+    MsgTypeInfo{MsgType::register_reply, "REGISTER_REPLY"},
+    MsgTypeInfo{MsgType::unregister, "UNREGISTER", FromClient::request, MsgType::unregister_reply},
+    MsgTypeInfo{MsgType::unregister_reply, "UNREGISTER_REPLY"},
+    MsgTypeInfo{MsgType::join, "JOIN", FromClient::room_request, MsgType::join_reply},
+    MsgTypeInfo{MsgType::join_reply, "JOIN_REPLY"},
+    MsgTypeInfo{MsgType::leave, "LEAVE", FromClient::room_request, MsgType::leave_reply},
+    MsgTypeInfo{MsgType::leave_reply, "LEAVE_REPLY"},
+    MsgTypeInfo{MsgType::send, "SEND", FromClient::room_request, MsgType::send_reply},
+    MsgTypeInfo{MsgType::send_reply, "SEND_REPLY"},
+    MsgTypeInfo{MsgType::dm, "DM", FromClient::request, MsgType::dm_reply},
+    MsgTypeInfo{MsgType::dm_reply, "DM_REPLY"},
+    // WHO and HISTORY are read from the broker's copy of the room (docs/architecture.md, "Reads from the
+    // broker's copy"); a worker sees them only in a restart's recovery window.
+    MsgTypeInfo{MsgType::who, "WHO", FromClient::request, MsgType::who_reply},
+    MsgTypeInfo{MsgType::who_reply, "WHO_REPLY"},
+    MsgTypeInfo{MsgType::rooms, "ROOMS", FromClient::request, MsgType::rooms_reply},
+    MsgTypeInfo{MsgType::rooms_reply, "ROOMS_REPLY"},
+    MsgTypeInfo{MsgType::history, "HISTORY", FromClient::request, MsgType::history_reply},
+    MsgTypeInfo{MsgType::history_reply, "HISTORY_REPLY"},
+    MsgTypeInfo{MsgType::listen, "LISTEN", FromClient::request, MsgType::listen_reply},
+    MsgTypeInfo{MsgType::listen_reply, "LISTEN_REPLY"},
+    MsgTypeInfo{MsgType::ping, "PING", FromClient::request, MsgType::ping_reply},
+    MsgTypeInfo{MsgType::ping_reply, "PING_REPLY"},
+    MsgTypeInfo{MsgType::status, "STATUS", FromClient::request, MsgType::status_reply},
+    MsgTypeInfo{MsgType::status_reply, "STATUS_REPLY"},
+    MsgTypeInfo{MsgType::dm_ack, "DM_ACK", FromClient::notification},
+    MsgTypeInfo{MsgType::unlisten, "UNLISTEN", FromClient::notification},
+    MsgTypeInfo{MsgType::dm_deliver, "DM_DELIVER"},
+    MsgTypeInfo{MsgType::membership, "MEMBERSHIP"},
+    MsgTypeInfo{MsgType::listen_end, "LISTEN_END"},
+    MsgTypeInfo{MsgType::w_ready, "W_READY"},
+    MsgTypeInfo{MsgType::w_welcome, "W_WELCOME"},
+    MsgTypeInfo{MsgType::w_heartbeat, "W_HEARTBEAT"},
+    MsgTypeInfo{MsgType::w_disconnect, "W_DISCONNECT"},
+    MsgTypeInfo{MsgType::w_request, "W_REQUEST"},
+    MsgTypeInfo{MsgType::w_reply, "W_REPLY"},
+    MsgTypeInfo{MsgType::w_state, "W_STATE"},
+    MsgTypeInfo{MsgType::w_release, "W_RELEASE"},
+    MsgTypeInfo{MsgType::event, "EVENT"},
+    MsgTypeInfo{MsgType::sync, "SYNC"},
+};
+
+namespace detail {
+// Every frame's type is looked up: one load instead of a scan of kMsgTypes. Index + 1; 0 for an unknown code.
+inline constexpr std::array<std::uint8_t, 256> kMsgTypeSlot = [] {
+    std::array<std::uint8_t, 256> slot{};
+    for (std::size_t i = 0; i < kMsgTypes.size(); ++i) {
+        slot[static_cast<std::uint8_t>(kMsgTypes[i].type)] = static_cast<std::uint8_t>(i + 1);
+    }
+    return slot;
+}();
+}  // namespace detail
+
+// nullptr for a code that is no message type.
+constexpr const MsgTypeInfo* msg_type_info(MsgType t) {
+    const std::uint8_t slot = detail::kMsgTypeSlot[static_cast<std::uint8_t>(t)];
+    return slot == 0 ? nullptr : &kMsgTypes[slot - 1];
+}
+
+constexpr std::span<const MsgTypeInfo> all_message_types() {
+    return kMsgTypes;
+}
 std::optional<MsgType> msg_type_from_wire(std::uint8_t code);
 std::string_view msg_type_name(MsgType t);
+
+constexpr FromClient from_client(MsgType t) {
+    const MsgTypeInfo* info = msg_type_info(t);
+    return info ? info->from_client : FromClient::refused;
+}
 
 // The client requests that have a reply (HELLO ... STATUS): an error about one travels in its reply type
 // (docs/protocol.md, "How errors are answered"); about anything else, in ERROR or not at all.
 constexpr bool has_reply(MsgType t) {
-    const auto code = static_cast<std::uint8_t>(t);
-    return code >= static_cast<std::uint8_t>(MsgType::hello) && code <= static_cast<std::uint8_t>(MsgType::status);
+    const FromClient f = from_client(t);
+    return f == FromClient::request || f == FromClient::room_request;
 }
 
 // What a client sends that has no reply (DM_ACK, UNLISTEN): never answered, even to say it was bad.
 constexpr bool is_client_notification(MsgType t) {
-    return t == MsgType::dm_ack || t == MsgType::unlisten;
+    return from_client(t) == FromClient::notification;
 }
 
-// A request's reply type is its code plus 0x80.
-constexpr MsgType reply_type_of(MsgType request) {
-    return static_cast<MsgType>(static_cast<std::uint8_t>(request) | 0x80);
+// The requests the broker forwards to the worker that owns the room (docs/protocol.md, "Worker channel").
+constexpr bool is_room_request(MsgType t) {
+    return from_client(t) == FromClient::room_request;
 }
+
+// A request's reply type; ERROR for any other type.
+constexpr MsgType reply_type_of(MsgType t) {
+    const MsgTypeInfo* info = msg_type_info(t);
+    return info ? info->reply : MsgType::error;
+}
+
+// What answers a client's request: a reply type or ERROR. Anything else a client gets is a notification.
+constexpr bool is_reply(MsgType t) {
+    if (t == MsgType::error) return true;
+    for (const auto& info : kMsgTypes) {
+        if (has_reply(info.type) && info.reply == t) return true;
+    }
+    return false;
+}
+
+// The table spells out each reply type; docs/protocol.md gives the rule: the request's code plus 0x80.
+static_assert([] {
+    for (const auto& info : kMsgTypes) {
+        const auto code = static_cast<std::uint8_t>(info.type);
+        const MsgType rule = has_reply(info.type) ? static_cast<MsgType>(code | 0x80) : MsgType::error;
+        if (info.reply != rule) return false;
+    }
+    return true;
+}());
 
 }  // namespace chatbus

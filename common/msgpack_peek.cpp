@@ -1,5 +1,7 @@
 #include "msgpack_peek.hpp"
 
+#include "event_view.hpp"
+
 namespace chatbus {
 namespace {
 
@@ -123,7 +125,7 @@ bool map_header(Cursor& c, std::uint64_t& n) {
 
 }  // namespace
 
-bool peek_event_fields(std::string_view body, EventFields& out) noexcept {
+bool peek_event(std::string_view body, EventView& out) noexcept {
     out = {};
     Cursor c = cursor_of(body);
     std::uint64_t n = 0;

@@ -1,25 +1,13 @@
 #pragma once
 // Reading a few fields of a msgpack map without unpacking it: no zone, no allocation, views into the input.
 // For the broker's hot path, which needs four fields of each event and must still refuse every body that
-// decode() would refuse (bad msgpack, trailing bytes, the network unpack limits).
+// decode() would refuse (bad msgpack, trailing bytes, the network unpack limits). EVENT's reader is declared
+// in event_view.hpp.
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
 namespace chatbus {
-
-// The fields of an EVENT body the broker (room, kind, nick, seq) and subscribers (seq, kind, text) need;
-// `have` tells which were present with the right type.
-struct EventFields {
-    std::string_view room, kind, nick, text;
-    std::uint64_t seq = 0;
-    bool have_room = false, have_kind = false, have_nick = false, have_text = false, have_seq = false;
-};
-
-// `body` is the msgpack part of a frame (after topic and header). True when it is exactly one map within
-// network_unpack_limit() (codec.hpp) and none of room, kind, nick and seq has the wrong type (a text that is
-// not a str is left out: have_text false); the first occurrence of each is read from its top level.
-bool peek_event_fields(std::string_view body, EventFields& out) noexcept;
 
 // The value of the first `key` of the map `body` starts with, when it is an unsigned integer and comes before
 // the first entry that is malformed, over network_unpack_limit() or cut off by the end of `body` (which may be

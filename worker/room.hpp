@@ -12,10 +12,6 @@
 
 namespace chatbus {
 
-inline constexpr std::string_view kKindJoin = "join";
-inline constexpr std::string_view kKindLeave = "leave";
-inline constexpr std::string_view kKindMessage = "message";
-
 class Room {
   public:
     // `name` is already folded; `history_limit` is how many events are kept (0 keeps none).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "event_kind.hpp"
 #include "names.hpp"
 #include "status.hpp"
 
@@ -92,7 +93,7 @@ JoinReply RoomTable::join(const Join& req, std::vector<Event>& events) {
         return r;  // already a member: ok, joined=false, seq=0, no event
     }
     r.joined = true;
-    r.seq = events.emplace_back(room.append(kKindJoin, req.nick, {})).seq;
+    r.seq = events.emplace_back(room.append(event_kind::join, req.nick, {})).seq;
     return r;
 }
 
@@ -112,7 +113,7 @@ LeaveReply RoomTable::leave(const Leave& req, std::vector<Event>& events) {
     LeaveReply r;
     r.rid = req.rid;
     r.room = folded;
-    r.seq = events.emplace_back(room->append(kKindLeave, spelled, {})).seq;
+    r.seq = events.emplace_back(room->append(event_kind::leave, spelled, {})).seq;
     return r;
 }
 
@@ -156,7 +157,7 @@ SendReply RoomTable::send_texts(const Req& req, std::vector<Event>& events) {
     r.rid = req.rid;
     r.room = folded;
     for (const auto& text : req.texts) {
-        const Event& e = events.emplace_back(room->append(kKindMessage, spelled, text));
+        const Event& e = events.emplace_back(room->append(event_kind::message, spelled, text));
         if (r.first_seq == 0) {
             r.first_seq = e.seq;
         }

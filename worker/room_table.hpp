@@ -10,18 +10,10 @@
 
 #include "messages.hpp"
 #include "room.hpp"
+#include "send_views.hpp"
 #include "worker_messages.hpp"
 
 namespace chatbus {
-
-// SEND as the worker reads it on the hot path: the texts stay in the decoded frame's zone.
-struct SendView {
-    static constexpr MsgType kType = MsgType::send;
-    std::uint64_t rid = 0;
-    std::string nick, token, room;
-    std::vector<std::string_view> texts;
-    MSGPACK_DEFINE_MAP(rid, nick, token, room, texts)
-};
 
 struct RoomLimits {
     std::size_t history = 1000;   // events kept per room

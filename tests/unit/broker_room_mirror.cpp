@@ -10,7 +10,7 @@ using namespace chatbus;
 namespace {
 // Applies an event as the broker does: its frame as published, and the fields read from it.
 std::optional<MembershipChange> apply(RoomMirror& m, const Event& e, bool& brk) {
-    return m.apply(EventView{e.room, e.kind, e.nick, e.seq}, encode_with_topic(room_topic(e.room), e), brk);
+    return m.apply(EventView{.room = e.room, .kind = e.kind, .nick = e.nick, .seq = e.seq}, encode_with_topic(room_topic(e.room), e), brk);
 }
 }  // namespace
 

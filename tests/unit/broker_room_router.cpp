@@ -87,7 +87,7 @@ struct Fixture {
             RoomCopy& copy = rooms.get(room);
             Event e{room, copy.seq + 1, "message", "alice", "hi"};
             bool brk = false;
-            rooms.apply(copy, EventView{e.room, e.kind, e.nick, e.seq},
+            rooms.apply(copy, EventView{.room = e.room, .kind = e.kind, .nick = e.nick, .seq = e.seq},
                         encode_with_topic(room_topic(room), e), brk);
         }
         router.finish(bid);

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "codec.hpp"
+#include "event_kind.hpp"
+#include "event_view.hpp"
 #include "messages.hpp"
 #include "msgpack_peek.hpp"
 #include "packed.hpp"
@@ -44,9 +46,9 @@ Read by_decode(const std::string& body) {
 }
 
 Read by_peek(const std::string& body) {
-    EventFields f;
+    EventView f;
     Read r;
-    if (!peek_event_fields(body, f) || !f.have_room || !f.have_kind || !f.have_nick || !f.have_seq) return r;
+    if (!peek_event(body, f) || !f.have_room || !f.have_kind || !f.have_nick || !f.have_seq) return r;
     return {true, std::string(f.room), std::string(f.kind), std::string(f.nick), f.seq, std::string(f.text)};
 }
 
@@ -64,13 +66,13 @@ void same(const std::string& body) {
 
 }  // namespace
 
-TEST_CASE("peek_event_fields reads what decode reads") {
+TEST_CASE("peek_event reads what decode reads") {
     Event e{"lobby", 42, "message", "alice", std::string(100, 'm'), 1700000000000};
     std::string body = event_body(e);
     Read r = by_peek(body);
     CHECK(r.ok);
     CHECK(r.room == "lobby");
-    CHECK(r.kind == "message");
+    CHECK(r.kind == event_kind::message);
     CHECK(r.nick == "alice");
     CHECK(r.seq == 42);
     same(body);
@@ -78,7 +80,7 @@ TEST_CASE("peek_event_fields reads what decode reads") {
     same(event_body(Event{"r", 0xFFFFFFFFFFull + 5, "leave", "bob", std::string(70000, 'x'), 0}));
 }
 
-TEST_CASE("peek_event_fields refuses what decode refuses") {
+TEST_CASE("peek_event refuses what decode refuses") {
     std::string body = event_body(Event{"lobby", 7, "message", "alice", "hi", 1});
     same("");
     same(body + "x");                      // trailing bytes
@@ -97,7 +99,7 @@ TEST_CASE("peek_event_fields refuses what decode refuses") {
     same("\x85\xa4room\x01\xa4room\xa1r\xa4kind\xa1k\xa4nick\xa1n\xa3seq\x01");
 }
 
-TEST_CASE("peek_event_fields agrees with decode on mutated events") {
+TEST_CASE("peek_event agrees with decode on mutated events") {
     std::mt19937 rng(12345);
     std::string base = event_body(Event{"lobby", 300, "message", "alice", "some text here", 1700000000000});
     for (int i = 0; i < 20000; ++i) {

@@ -261,3 +261,35 @@ TEST_CASE("docs/protocol.md fields of each message == the keys the codec writes"
     CHECK_MESSAGE(limits == coded_limits,
                   "document: {" << join(limits) << "} codec: {" << join(coded_limits) << "}");
 }
+
+namespace {
+
+// The message names a sentence of the document lists: the upper-case words from `lead` to its full stop.
+std::set<std::string> names_after(const std::string& doc, const std::string& lead) {
+    const auto at = doc.find(lead);
+    REQUIRE_MESSAGE(at != std::string::npos, "docs/protocol.md no longer says \"" << lead << "\"");
+    const std::string sentence = doc.substr(at + lead.size(), doc.find('.', at) - at - lead.size());
+    std::set<std::string> names;
+    const std::regex word("[A-Z][A-Z_]+");
+    for (std::sregex_iterator it(sentence.begin(), sentence.end(), word), end; it != end; ++it) {
+        names.insert(it->str());
+    }
+    return names;
+}
+
+template <class Pred>
+std::set<std::string> names_where(Pred pred) {
+    std::set<std::string> names;
+    for (const auto& info : all_message_types()) {
+        if (pred(info.type)) names.insert(std::string(info.name));
+    }
+    return names;
+}
+
+}  // namespace
+
+TEST_CASE("docs/protocol.md's room requests and notifications == msg_type.hpp's table") {
+    const std::string doc = read_doc();
+    CHECK(names_after(doc, "Requests a worker handles:") == names_where(is_room_request));
+    CHECK(names_after(doc, "except the notifications") == names_where(is_client_notification));
+}

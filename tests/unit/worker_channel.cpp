@@ -13,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "codec.hpp"
+#include "event_kind.hpp"
 #include "messages.hpp"
 #include "socket_util.hpp"
 #include "worker.hpp"
@@ -239,7 +240,7 @@ TEST_CASE("handshake / a JOIN's event and a batch's events come inside the W_REP
     Event e = event_of(frames[1]);
     CHECK(e.room == "lobby");
     CHECK(e.seq == 1);
-    CHECK(e.kind == "join");
+    CHECK(e.kind == event_kind::join);
     CHECK(e.nick == "Alice");
     // Exactly the frame the broker publishes.
     CHECK(frames[1] == encode_with_topic(room_topic("lobby"), e));
@@ -254,7 +255,7 @@ TEST_CASE("handshake / a JOIN's event and a batch's events come inside the W_REP
     for (std::uint64_t seq = 2; seq <= 4; ++seq) {
         Event m = event_of(frames[seq - 1]);
         CHECK(m.seq == seq);
-        CHECK(m.kind == "message");
+        CHECK(m.kind == event_kind::message);
         CHECK(m.nick == "Alice");
         CHECK(frames[seq - 1] == encode_with_topic(room_topic("lobby"), m));
     }
@@ -424,7 +425,7 @@ TEST_CASE("welcomed by a restarted broker, the worker hands back every room befo
     CHECK(alpha.seq == 1);
     CHECK(alpha.members == std::vector<std::string>{"carol"});
     REQUIRE(alpha.history.size() == 1);
-    CHECK(alpha.history[0].kind == "join");
+    CHECK(alpha.history[0].kind == event_kind::join);
     WState beta = expect_state(b);
     CHECK(beta.room == "beta");
     CHECK(beta.seq == 3);

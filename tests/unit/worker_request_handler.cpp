@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "codec.hpp"
+#include "event_kind.hpp"
 #include "packed.hpp"
 #include "request_handler.hpp"
 #include "worker_messages.hpp"
@@ -73,7 +74,7 @@ TEST_CASE("a valid JOIN frame is answered with an encoded JOIN_REPLY and its eve
     CHECK(r.seq == 1);
     CHECK(r.joined);
     REQUIRE(ev.size() == 1);
-    CHECK(ev[0].kind == "join");
+    CHECK(ev[0].kind == event_kind::join);
 }
 
 TEST_CASE("each worker request type gets its own reply type") {

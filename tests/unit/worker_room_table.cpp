@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "event_kind.hpp"
 #include "room_table.hpp"
 #include "status.hpp"
 
@@ -40,7 +41,7 @@ TEST_CASE("join, send, leave get consecutive seqs across kinds and publish match
     CHECK(j.joined);
     CHECK(j.seq == 1);
     REQUIRE(ev.size() == 1);
-    CHECK(ev[0].kind == "join");
+    CHECK(ev[0].kind == event_kind::join);
     CHECK(ev[0].nick == "Alice");
     CHECK(ev[0].room == "lobby");
     CHECK(ev[0].seq == 1);
@@ -60,8 +61,8 @@ TEST_CASE("join, send, leave get consecutive seqs across kinds and publish match
     // The member's joined spelling is kept for every later event, whatever case the request used.
     CHECK(ev[2].nick == "Alice");
     CHECK(ev[2].text == "hi");
-    CHECK(ev[2].kind == "message");
-    CHECK(ev[3].kind == "leave");
+    CHECK(ev[2].kind == event_kind::message);
+    CHECK(ev[3].kind == event_kind::leave);
     CHECK(ev[3].nick == "Alice");
     for (std::size_t i = 0; i < ev.size(); ++i) CHECK(ev[i].seq == i + 1);
 }
@@ -242,7 +243,7 @@ TEST_CASE("history is bounded by the limit and filtered by since, then last") {
     CHECK(h.room == "lobby");
     REQUIRE(h.events.size() == 1);
     CHECK(h.events[0].text == "i");
-    CHECK(h.events[0].kind == "message");
+    CHECK(h.events[0].kind == event_kind::message);
 }
 
 TEST_CASE("a history limit of zero keeps nothing but still numbers events") {

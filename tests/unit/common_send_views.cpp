@@ -1,12 +1,14 @@
-// The broker's SEND head checks the texts' types without copying them: it must refuse what the worker's
-// full decode refuses (docs/protocol.md, "Decoding rules": str only, never bin).
+// SEND's views check the texts' types without copying them: they must refuse what a full decode refuses
+// (docs/protocol.md, "Decoding rules": str only, never bin).
 #include <doctest/doctest.h>
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "codec.hpp"
 #include "packed.hpp"
-#include "send_head.hpp"
+#include "send_views.hpp"
 
 using namespace chatbus;
 
@@ -43,4 +45,15 @@ TEST_CASE("SendHead counts str texts and refuses a bin text, as decoding a whole
     CHECK(decode_as(send_frame(false), full) == Status::ok);
     CHECK(decode_as(send_frame(true), head) == Status::bad_request);
     CHECK(decode_as(send_frame(true), full) == Status::bad_request);
+}
+
+TEST_CASE("SendView reads the texts in place, and refuses a bin text as Send does") {
+    const std::string frame = send_frame(false);
+    Decoded d;
+    REQUIRE(decode(frame, d) == Status::ok);
+    SendView v;
+    REQUIRE(body_as(d, v) == Status::ok);
+    CHECK(v.rid == 5);
+    CHECK(v.texts == std::vector<std::string_view>{"one", "two"});
+    CHECK(decode_as(send_frame(true), v) == Status::bad_request);
 }
