@@ -6,10 +6,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "client.hpp"
-#include "cluster.hpp"
-#include "options.hpp"
-#include "proc.hpp"
+#include "bench/client.hpp"
+#include "bench/cluster.hpp"
+#include "bench/options.hpp"
+#include "bench/proc.hpp"
 
 namespace bench {
 

@@ -1,4 +1,4 @@
-#include "client.hpp"
+#include "bench/client.hpp"
 
 #include <unistd.h>
 

@@ -9,11 +9,11 @@
 
 #include <zmq.hpp>
 
-#include "codec.hpp"
-#include "event_view.hpp"
-#include "messages.hpp"
-#include "requests.hpp"
-#include "socket_util.hpp"
+#include "common/codec.hpp"
+#include "common/event_view.hpp"
+#include "common/messages.hpp"
+#include "common/requests.hpp"
+#include "common/socket_util.hpp"
 
 namespace bench {
 

@@ -1,8 +1,8 @@
-#include "cluster.hpp"
+#include "bench/cluster.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include "broker_node.hpp"
+#include "node/broker_node.hpp"
 
 namespace bench {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <thread>
 
-#include "options.hpp"
-#include "report.hpp"
+#include "bench/options.hpp"
+#include "bench/report.hpp"
 
 namespace chatbus {
 class BrokerNode;

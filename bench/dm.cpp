@@ -8,9 +8,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "client.hpp"
-#include "cluster.hpp"
-#include "options.hpp"
+#include "bench/client.hpp"
+#include "bench/cluster.hpp"
+#include "bench/options.hpp"
 
 namespace bench {
 

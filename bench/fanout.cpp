@@ -6,10 +6,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "client.hpp"
-#include "cluster.hpp"
-#include "options.hpp"
-#include "subscribers.hpp"
+#include "bench/client.hpp"
+#include "bench/cluster.hpp"
+#include "bench/options.hpp"
+#include "bench/subscribers.hpp"
 
 namespace bench {
 

@@ -13,8 +13,8 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
-#include "options.hpp"
-#include "version.hpp"
+#include "bench/options.hpp"
+#include "common/version.hpp"
 
 namespace {
 

@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "report.hpp"
+#include "bench/report.hpp"
 
 namespace bench {
 

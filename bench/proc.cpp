@@ -1,4 +1,4 @@
-#include "proc.hpp"
+#include "bench/proc.hpp"
 
 #include <signal.h>
 #include <spawn.h>

@@ -5,10 +5,10 @@
 //        with an echo worker behind it, two hops each way.
 #include <string>
 
-#include "client.hpp"
-#include "cluster.hpp"
-#include "options.hpp"
-#include "rr.hpp"
+#include "bench/client.hpp"
+#include "bench/cluster.hpp"
+#include "bench/options.hpp"
+#include "bench/rr.hpp"
 
 namespace bench {
 

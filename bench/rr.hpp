@@ -5,7 +5,7 @@
 
 #include <zmq.hpp>
 
-#include "report.hpp"
+#include "bench/report.hpp"
 
 namespace bench {
 

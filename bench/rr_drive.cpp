@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "client.hpp"
-#include "rr.hpp"
+#include "bench/client.hpp"
+#include "bench/rr.hpp"
 
 namespace bench {
 

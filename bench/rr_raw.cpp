@@ -6,8 +6,8 @@
 #include <thread>
 #include <vector>
 
-#include "client.hpp"
-#include "rr.hpp"
+#include "bench/client.hpp"
+#include "bench/rr.hpp"
 
 namespace bench {
 

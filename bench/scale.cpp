@@ -14,9 +14,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "client.hpp"
-#include "options.hpp"
-#include "proc.hpp"
+#include "bench/client.hpp"
+#include "bench/options.hpp"
+#include "bench/proc.hpp"
 
 namespace bench {
 

@@ -5,11 +5,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include "client.hpp"
-#include "event_kind.hpp"
-#include "options.hpp"
-#include "proc.hpp"
-#include "ready_file.hpp"
+#include "bench/client.hpp"
+#include "common/event_kind.hpp"
+#include "bench/options.hpp"
+#include "bench/proc.hpp"
+#include "broker/ready_file.hpp"
 
 namespace bench {
 

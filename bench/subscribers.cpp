@@ -1,11 +1,11 @@
-#include "subscribers.hpp"
+#include "bench/subscribers.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 #include <thread>
 
-#include "client.hpp"
-#include "event_kind.hpp"
+#include "bench/client.hpp"
+#include "common/event_kind.hpp"
 
 namespace bench {
 

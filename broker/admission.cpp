@@ -1,7 +1,7 @@
 // The limits a request must pass before the broker serves it (docs/security.md, "Limits"). Each check is
 // a hash lookup or two and a token bucket: nothing here allocates on the room-message path.
-#include "broker.hpp"
-#include "names.hpp"
+#include "broker/broker.hpp"
+#include "common/names.hpp"
 
 namespace chatbus {
 

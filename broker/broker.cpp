@@ -1,13 +1,13 @@
-#include "broker.hpp"
+#include "broker/broker.hpp"
 
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
-#include "clock.hpp"
-#include "ready_file.hpp"
-#include "socket_util.hpp"
-#include "worker_messages.hpp"
+#include "common/clock.hpp"
+#include "broker/ready_file.hpp"
+#include "common/socket_util.hpp"
+#include "common/worker_messages.hpp"
 
 namespace chatbus {
 

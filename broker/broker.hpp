@@ -9,16 +9,16 @@
 
 #include <zmq.hpp>
 
-#include "broker_config.hpp"
-#include "broker_stats.hpp"
-#include "client_table.hpp"
-#include "codec.hpp"
-#include "messages.hpp"
-#include "nick_registry.hpp"
-#include "registry_store.hpp"
-#include "room_mirror.hpp"
-#include "room_router.hpp"
-#include "zap_handler.hpp"
+#include "broker/broker_config.hpp"
+#include "broker/broker_stats.hpp"
+#include "broker/client_table.hpp"
+#include "common/codec.hpp"
+#include "common/messages.hpp"
+#include "broker/nick_registry.hpp"
+#include "broker/registry_store.hpp"
+#include "broker/room_mirror.hpp"
+#include "broker/room_router.hpp"
+#include "broker/zap_handler.hpp"
 
 namespace chatbus {
 

@@ -5,8 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "broker.hpp"
-#include "curve.hpp"
+#include "broker/broker.hpp"
+#include "common/curve.hpp"
 
 namespace chatbus {
 

@@ -1,4 +1,4 @@
-#include "broker_stats.hpp"
+#include "broker/broker_stats.hpp"
 
 namespace chatbus {
 

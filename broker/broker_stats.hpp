@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <limits>
 
-#include "messages.hpp"
-#include "status.hpp"
+#include "common/messages.hpp"
+#include "common/status.hpp"
 
 namespace chatbus {
 

@@ -1,8 +1,8 @@
 // Answers to clients: errors in the request's own reply type (docs/protocol.md, "How errors are answered").
-#include "client_replies.hpp"
+#include "broker/client_replies.hpp"
 
-#include "requests.hpp"
-#include "socket_util.hpp"
+#include "common/requests.hpp"
+#include "common/socket_util.hpp"
 
 namespace chatbus {
 

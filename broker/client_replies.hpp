@@ -1,7 +1,7 @@
 #pragma once
 // Broker::reply, for the files that answer clients: a template, so it is defined where it is used.
-#include "broker.hpp"
-#include "status.hpp"
+#include "broker/broker.hpp"
+#include "common/status.hpp"
 
 namespace chatbus {
 

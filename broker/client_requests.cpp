@@ -1,14 +1,14 @@
 // The client endpoint: requests and notifications from chatctl and other clients.
 #include <spdlog/spdlog.h>
 
-#include "broker.hpp"
-#include "client_replies.hpp"
-#include "clock.hpp"
-#include "curve.hpp"
-#include "names.hpp"
-#include "requests.hpp"
-#include "socket_util.hpp"
-#include "with_nick.hpp"
+#include "broker/broker.hpp"
+#include "broker/client_replies.hpp"
+#include "common/clock.hpp"
+#include "common/curve.hpp"
+#include "common/names.hpp"
+#include "common/requests.hpp"
+#include "common/socket_util.hpp"
+#include "broker/with_nick.hpp"
 
 namespace chatbus {
 

@@ -1,4 +1,4 @@
-#include "client_table.hpp"
+#include "broker/client_table.hpp"
 
 namespace chatbus {
 

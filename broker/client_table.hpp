@@ -9,8 +9,8 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "status.hpp"
-#include "token_bucket.hpp"
+#include "common/status.hpp"
+#include "broker/token_bucket.hpp"
 
 namespace chatbus {
 

@@ -1,8 +1,8 @@
 // The events socket: sync marks for subscribers. (Events themselves are published by worker_channel.cpp.)
 #include <spdlog/spdlog.h>
 
-#include "broker.hpp"
-#include "names.hpp"
+#include "broker/broker.hpp"
+#include "common/names.hpp"
 
 namespace chatbus {
 

@@ -1,8 +1,8 @@
-#include "history_page.hpp"
+#include "broker/history_page.hpp"
 
 #include <algorithm>
 
-#include "codec.hpp"
+#include "common/codec.hpp"
 
 namespace chatbus {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "messages.hpp"
-#include "room_mirror.hpp"
+#include "common/messages.hpp"
+#include "broker/room_mirror.hpp"
 
 namespace chatbus {
 

@@ -1,4 +1,4 @@
-#include "inbox.hpp"
+#include "broker/inbox.hpp"
 
 namespace chatbus {
 

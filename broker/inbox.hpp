@@ -4,7 +4,7 @@
 #include <deque>
 #include <memory>
 
-#include "messages.hpp"
+#include "common/messages.hpp"
 
 namespace chatbus {
 

@@ -1,6 +1,6 @@
-#include "nick_registry.hpp"
+#include "broker/nick_registry.hpp"
 
-#include "names.hpp"
+#include "common/names.hpp"
 
 namespace chatbus {
 

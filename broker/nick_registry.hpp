@@ -6,10 +6,10 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "inbox.hpp"
-#include "status.hpp"
-#include "token.hpp"
-#include "token_bucket.hpp"
+#include "broker/inbox.hpp"
+#include "common/status.hpp"
+#include "common/token.hpp"
+#include "broker/token_bucket.hpp"
 
 namespace chatbus {
 

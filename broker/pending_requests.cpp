@@ -1,4 +1,4 @@
-#include "pending_requests.hpp"
+#include "broker/pending_requests.hpp"
 
 namespace chatbus {
 

@@ -7,7 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "msg_type.hpp"
+#include "common/msg_type.hpp"
 
 namespace chatbus {
 

@@ -1,4 +1,4 @@
-#include "ready_file.hpp"
+#include "broker/ready_file.hpp"
 
 #include <cerrno>
 #include <cstdio>

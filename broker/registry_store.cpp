@@ -1,4 +1,4 @@
-#include "registry_store.hpp"
+#include "broker/registry_store.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -13,9 +13,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "codec.hpp"
-#include "msgpack_config.hpp"
-#include "names.hpp"
+#include "common/codec.hpp"
+#include "common/msgpack_config.hpp"
+#include "common/names.hpp"
 
 namespace chatbus {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "token.hpp"
+#include "common/token.hpp"
 
 namespace chatbus {
 

@@ -1,8 +1,8 @@
-#include "room_mirror.hpp"
+#include "broker/room_mirror.hpp"
 
-#include "codec.hpp"
-#include "event_kind.hpp"
-#include "names.hpp"
+#include "common/codec.hpp"
+#include "common/event_kind.hpp"
+#include "common/names.hpp"
 
 namespace chatbus {
 

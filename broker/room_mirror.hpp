@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "event_view.hpp"
-#include "messages.hpp"
-#include "worker_messages.hpp"
+#include "common/event_view.hpp"
+#include "common/messages.hpp"
+#include "common/worker_messages.hpp"
 
 namespace chatbus {
 

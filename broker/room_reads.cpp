@@ -1,11 +1,11 @@
 // WHO, HISTORY and ROOMS, answered from the broker's copy of the rooms: one hop instead of three through the
 // room's worker. The copy holds every acknowledged event (a worker's reply and its events arrive together),
 // so it answers as the worker would (docs/architecture.md, "Reads from the broker's copy").
-#include "broker.hpp"
-#include "client_replies.hpp"
-#include "history_page.hpp"
-#include "names.hpp"
-#include "requests.hpp"
+#include "broker/broker.hpp"
+#include "broker/client_replies.hpp"
+#include "broker/history_page.hpp"
+#include "common/names.hpp"
+#include "common/requests.hpp"
 
 namespace chatbus {
 

@@ -1,10 +1,10 @@
-#include "room_router.hpp"
+#include "broker/room_router.hpp"
 
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
 
-#include "codec.hpp"
+#include "common/codec.hpp"
 
 namespace chatbus {
 

@@ -12,12 +12,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "broker_stats.hpp"
-#include "pending_requests.hpp"
-#include "room_mirror.hpp"
-#include "status.hpp"
-#include "worker_messages.hpp"
-#include "worker_pool.hpp"
+#include "broker/broker_stats.hpp"
+#include "broker/pending_requests.hpp"
+#include "broker/room_mirror.hpp"
+#include "common/status.hpp"
+#include "common/worker_messages.hpp"
+#include "broker/worker_pool.hpp"
 
 namespace chatbus {
 

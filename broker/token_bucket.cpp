@@ -1,4 +1,4 @@
-#include "token_bucket.hpp"
+#include "broker/token_bucket.hpp"
 
 #include <algorithm>
 

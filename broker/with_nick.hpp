@@ -4,9 +4,9 @@
 #include <string>
 #include <string_view>
 
-#include "codec.hpp"
-#include "messages.hpp"
-#include "send_views.hpp"
+#include "common/codec.hpp"
+#include "common/messages.hpp"
+#include "common/send_views.hpp"
 
 namespace chatbus {
 

@@ -2,12 +2,12 @@
 // replies carry. Also the RouterOutbox: what the router decides to send goes out here.
 #include <spdlog/spdlog.h>
 
-#include "broker.hpp"
-#include "clock.hpp"
-#include "msgpack_peek.hpp"
-#include "names.hpp"
-#include "socket_util.hpp"
-#include "worker_messages.hpp"
+#include "broker/broker.hpp"
+#include "common/clock.hpp"
+#include "common/msgpack_peek.hpp"
+#include "common/names.hpp"
+#include "common/socket_util.hpp"
+#include "common/worker_messages.hpp"
 
 namespace chatbus {
 

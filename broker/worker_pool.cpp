@@ -1,6 +1,6 @@
-#include "worker_pool.hpp"
+#include "broker/worker_pool.hpp"
 
-#include "rendezvous.hpp"
+#include "common/rendezvous.hpp"
 
 namespace chatbus {
 

@@ -1,11 +1,11 @@
-#include "zap_handler.hpp"
+#include "broker/zap_handler.hpp"
 
 #include <array>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
-#include "socket_util.hpp"
+#include "common/socket_util.hpp"
 
 namespace chatbus {
 

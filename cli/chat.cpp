@@ -1,13 +1,13 @@
-#include "chat.hpp"
+#include "cli/chat.hpp"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 
-#include "chat_input.hpp"
-#include "commands.hpp"
-#include "report.hpp"
+#include "cli/chat_input.hpp"
+#include "cli/commands.hpp"
+#include "cli/report.hpp"
 
 namespace chatbus::cli {
 namespace {

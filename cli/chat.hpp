@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
-#include "client.hpp"
-#include "output.hpp"
-#include "token_store.hpp"
+#include "cli/client.hpp"
+#include "cli/output.hpp"
+#include "cli/token_store.hpp"
 
 namespace chatbus::cli {
 

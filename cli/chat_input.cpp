@@ -1,4 +1,4 @@
-#include "chat_input.hpp"
+#include "cli/chat_input.hpp"
 
 #include <algorithm>
 #include <charconv>

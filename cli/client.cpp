@@ -1,11 +1,11 @@
-#include "client.hpp"
+#include "cli/client.hpp"
 
 #include <cerrno>
 #include <random>
 
 #include <spdlog/spdlog.h>
 
-#include "clock.hpp"
+#include "common/clock.hpp"
 
 namespace chatbus::cli {
 namespace {

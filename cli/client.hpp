@@ -10,10 +10,10 @@
 
 #include <zmq.hpp>
 
-#include "codec.hpp"
-#include "curve.hpp"
-#include "requests.hpp"
-#include "status.hpp"
+#include "common/codec.hpp"
+#include "common/curve.hpp"
+#include "common/requests.hpp"
+#include "common/status.hpp"
 
 namespace chatbus::cli {
 

@@ -1,4 +1,4 @@
-#include "commands.hpp"
+#include "cli/commands.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -9,12 +9,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include "client.hpp"
-#include "exit_codes.hpp"
-#include "listener.hpp"
-#include "paged_request.hpp"
-#include "report.hpp"
-#include "token_store.hpp"
+#include "cli/client.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/listener.hpp"
+#include "cli/paged_request.hpp"
+#include "cli/report.hpp"
+#include "cli/token_store.hpp"
 
 namespace chatbus::cli {
 namespace {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "client.hpp"
-#include "curve.hpp"
-#include "output.hpp"
+#include "cli/client.hpp"
+#include "common/curve.hpp"
+#include "cli/output.hpp"
 
 namespace chatbus::cli {
 

@@ -1,12 +1,12 @@
-#include "event_socket.hpp"
+#include "cli/event_socket.hpp"
 
 #include <random>
 
 #include <spdlog/spdlog.h>
 
-#include "clock.hpp"
-#include "codec.hpp"
-#include "curve.hpp"
+#include "common/clock.hpp"
+#include "common/codec.hpp"
+#include "common/curve.hpp"
 
 namespace chatbus::cli {
 namespace {

@@ -11,8 +11,8 @@
 
 #include <zmq.hpp>
 
-#include "client.hpp"
-#include "messages.hpp"
+#include "cli/client.hpp"
+#include "common/messages.hpp"
 
 namespace chatbus::cli {
 

@@ -1,6 +1,6 @@
 #pragma once
 // chatctl's exit codes (docs/chatctl.md). Scripts branch on these, so they are part of the interface.
-#include "status.hpp"
+#include "common/status.hpp"
 
 namespace chatbus::cli {
 

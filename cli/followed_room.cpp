@@ -1,4 +1,4 @@
-#include "followed_room.hpp"
+#include "cli/followed_room.hpp"
 
 #include <utility>
 

@@ -1,4 +1,4 @@
-#include "gap_filler.hpp"
+#include "cli/gap_filler.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "event_kind.hpp"
+#include "common/event_kind.hpp"
 
 namespace chatbus::cli {
 namespace {

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "client.hpp"
-#include "followed_room.hpp"
-#include "messages.hpp"
+#include "cli/client.hpp"
+#include "cli/followed_room.hpp"
+#include "common/messages.hpp"
 
 namespace chatbus::cli {
 

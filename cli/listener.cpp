@@ -1,4 +1,4 @@
-#include "listener.hpp"
+#include "cli/listener.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,13 +11,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include "chat.hpp"
-#include "clock.hpp"
-#include "codec.hpp"
-#include "endpoint.hpp"
-#include "exit_codes.hpp"
-#include "paged_request.hpp"
-#include "report.hpp"
+#include "cli/chat.hpp"
+#include "common/clock.hpp"
+#include "common/codec.hpp"
+#include "common/endpoint.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/paged_request.hpp"
+#include "cli/report.hpp"
 
 namespace chatbus::cli {
 namespace {

@@ -14,14 +14,14 @@
 
 #include <zmq.hpp>
 
-#include "client.hpp"
-#include "event_socket.hpp"
-#include "followed_room.hpp"
-#include "gap_filler.hpp"
-#include "line_reader.hpp"
-#include "messages.hpp"
-#include "output.hpp"
-#include "token_store.hpp"
+#include "cli/client.hpp"
+#include "cli/event_socket.hpp"
+#include "cli/followed_room.hpp"
+#include "cli/gap_filler.hpp"
+#include "cli/line_reader.hpp"
+#include "common/messages.hpp"
+#include "cli/output.hpp"
+#include "cli/token_store.hpp"
 
 namespace chatbus::cli {
 

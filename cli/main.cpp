@@ -7,11 +7,11 @@
 
 #include <CLI/CLI.hpp>
 
-#include "commands.hpp"
-#include "exit_codes.hpp"
-#include "logging.hpp"
-#include "output.hpp"
-#include "version.hpp"
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "common/logging.hpp"
+#include "cli/output.hpp"
+#include "common/version.hpp"
 
 using namespace chatbus::cli;
 

@@ -1,10 +1,10 @@
-#include "output.hpp"
+#include "cli/output.hpp"
 
 #include <ctime>
 #include <iostream>
 
-#include "chat_input.hpp"
-#include "event_kind.hpp"
+#include "cli/chat_input.hpp"
+#include "common/event_kind.hpp"
 
 namespace chatbus::cli {
 

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "json_writer.hpp"
-#include "messages.hpp"
+#include "cli/json_writer.hpp"
+#include "common/messages.hpp"
 
 namespace chatbus::cli {
 

@@ -1,4 +1,4 @@
-#include "paged_request.hpp"
+#include "cli/paged_request.hpp"
 
 namespace chatbus::cli {
 namespace {

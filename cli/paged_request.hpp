@@ -4,8 +4,8 @@
 // loop follows both, for the listener and for the `history` and `rooms` commands.
 #include <functional>
 
-#include "client.hpp"
-#include "messages.hpp"
+#include "cli/client.hpp"
+#include "common/messages.hpp"
 
 namespace chatbus::cli {
 

@@ -1,8 +1,8 @@
-#include "report.hpp"
+#include "cli/report.hpp"
 
 #include <cstdio>
 
-#include "exit_codes.hpp"
+#include "cli/exit_codes.hpp"
 
 namespace chatbus::cli {
 

@@ -2,8 +2,8 @@
 // Turning a failed request into the printed error and the exit code, the same way for every command.
 #include <string>
 
-#include "client.hpp"
-#include "output.hpp"
+#include "cli/client.hpp"
+#include "cli/output.hpp"
 
 namespace chatbus::cli {
 

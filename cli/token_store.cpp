@@ -1,4 +1,4 @@
-#include "token_store.hpp"
+#include "cli/token_store.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 #include <random>
 #include <sstream>
 
-#include "names.hpp"
+#include "common/names.hpp"
 
 namespace chatbus::cli {
 namespace fs = std::filesystem;

@@ -3,6 +3,9 @@
 # Included by the top CMakeLists.txt, where chatbus_check_layering() checks the libraries' links and every
 # source's includes at configure time; run as a script (cmake -DROOT=DIR -P cmake/layering.cmake) it checks the
 # includes of the tree at DIR, which is how a test proves the check can fail.
+if(CMAKE_SCRIPT_MODE_FILE)
+  cmake_minimum_required(VERSION 3.25)  # script mode: IN_LIST and the other policies of the project
+endif()
 set(chatbus_parts common broker worker cli node)
 set(chatbus_may_use_common common)
 set(chatbus_may_use_broker common broker)

@@ -7,8 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "logging.hpp"
-#include "systemd_notify.hpp"
+#include "common/logging.hpp"
+#include "common/systemd_notify.hpp"
 
 namespace chatbus {
 

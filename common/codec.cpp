@@ -1,9 +1,9 @@
-#include "codec.hpp"
+#include "common/codec.hpp"
 
 #include <algorithm>
 #include <memory>
 
-#include "msgpack_peek.hpp"
+#include "common/msgpack_peek.hpp"
 
 namespace chatbus {
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "msg_type.hpp"
-#include "msgpack_config.hpp"
-#include "status.hpp"
+#include "common/msg_type.hpp"
+#include "common/msgpack_config.hpp"
+#include "common/status.hpp"
 
 namespace chatbus {
 

@@ -1,4 +1,4 @@
-#include "curve.hpp"
+#include "common/curve.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

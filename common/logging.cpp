@@ -1,4 +1,4 @@
-#include "logging.hpp"
+#include "common/logging.hpp"
 
 #include <memory>
 
@@ -7,7 +7,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "systemd_notify.hpp"
+#include "common/systemd_notify.hpp"
 
 namespace chatbus {
 

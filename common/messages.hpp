@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "msg_type.hpp"
-#include "msgpack_config.hpp"
+#include "common/msg_type.hpp"
+#include "common/msgpack_config.hpp"
 
 namespace chatbus {
 

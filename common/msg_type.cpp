@@ -1,4 +1,4 @@
-#include "msg_type.hpp"
+#include "common/msg_type.hpp"
 
 namespace chatbus {
 

@@ -1,6 +1,6 @@
-#include "msgpack_peek.hpp"
+#include "common/msgpack_peek.hpp"
 
-#include "event_view.hpp"
+#include "common/event_view.hpp"
 
 namespace chatbus {
 namespace {

@@ -1,4 +1,4 @@
-#include "names.hpp"
+#include "common/names.hpp"
 
 #include <cstdint>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "rendezvous.hpp"
+#include "common/rendezvous.hpp"
 
 namespace chatbus {
 

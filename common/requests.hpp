@@ -3,8 +3,8 @@
 // reply type, found from the type code here rather than from a second request-to-reply table.
 #include <cstddef>
 
-#include "messages.hpp"
-#include "msg_type.hpp"
+#include "common/messages.hpp"
+#include "common/msg_type.hpp"
 
 namespace chatbus {
 

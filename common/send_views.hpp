@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "messages.hpp"
+#include "common/messages.hpp"
 
 namespace chatbus {
 

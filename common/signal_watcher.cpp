@@ -1,4 +1,4 @@
-#include "signal_watcher.hpp"
+#include "common/signal_watcher.hpp"
 
 #include <pthread.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "socket_util.hpp"
+#include "common/socket_util.hpp"
 
 #include <cerrno>
 

@@ -1,4 +1,4 @@
-#include "token.hpp"
+#include "common/token.hpp"
 
 #include <sodium.h>
 

@@ -1,6 +1,6 @@
-#include "version.hpp"
+#include "common/version.hpp"
 
-#include "codec.hpp"
+#include "common/codec.hpp"
 
 // Defined for this file only, by common/CMakeLists.txt.
 #ifndef CHATBUS_VERSION

@@ -5,9 +5,9 @@
 
 #include <vector>
 
-#include "messages.hpp"
-#include "msg_type.hpp"
-#include "msgpack_config.hpp"
+#include "common/messages.hpp"
+#include "common/msg_type.hpp"
+#include "common/msgpack_config.hpp"
 
 namespace chatbus {
 

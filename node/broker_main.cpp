@@ -7,12 +7,12 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
-#include "broker_node.hpp"
-#include "cli_checks.hpp"
-#include "logging.hpp"
-#include "signal_watcher.hpp"
-#include "systemd_notify.hpp"
-#include "version.hpp"
+#include "node/broker_node.hpp"
+#include "common/cli_checks.hpp"
+#include "common/logging.hpp"
+#include "common/signal_watcher.hpp"
+#include "common/systemd_notify.hpp"
+#include "common/version.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "broker_node.hpp"
+#include "node/broker_node.hpp"
 
 #include <unistd.h>
 

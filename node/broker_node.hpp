@@ -11,8 +11,8 @@
 
 #include <zmq.hpp>
 
-#include "broker.hpp"
-#include "worker_threads.hpp"
+#include "broker/broker.hpp"
+#include "node/worker_threads.hpp"
 
 namespace chatbus {
 

@@ -1,6 +1,6 @@
-#include "worker_threads.hpp"
+#include "node/worker_threads.hpp"
 
-#include "worker.hpp"
+#include "worker/worker.hpp"
 
 namespace chatbus {
 

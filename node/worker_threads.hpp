@@ -9,7 +9,7 @@
 
 #include <zmq.hpp>
 
-#include "worker_config.hpp"
+#include "worker/worker_config.hpp"
 
 namespace chatbus {
 

@@ -1,8 +1,8 @@
-#include "event_frame.hpp"
+#include "worker/event_frame.hpp"
 
 #include <cstring>
 
-#include "codec.hpp"
+#include "common/codec.hpp"
 
 namespace chatbus {
 namespace {

@@ -3,7 +3,7 @@
 // encode_with_topic(room_topic(e.room), e), at a fraction of msgpack::pack's cost on the worker's hot path.
 #include <string>
 
-#include "messages.hpp"
+#include "common/messages.hpp"
 
 namespace chatbus {
 

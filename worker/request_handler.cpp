@@ -1,7 +1,7 @@
-#include "request_handler.hpp"
+#include "worker/request_handler.hpp"
 
-#include "codec.hpp"
-#include "status.hpp"
+#include "common/codec.hpp"
+#include "common/status.hpp"
 
 namespace chatbus {
 namespace {

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "messages.hpp"
-#include "room_table.hpp"
+#include "common/messages.hpp"
+#include "worker/room_table.hpp"
 
 namespace chatbus {
 

@@ -1,10 +1,10 @@
-#include "room_table.hpp"
+#include "worker/room_table.hpp"
 
 #include <algorithm>
 
-#include "event_kind.hpp"
-#include "names.hpp"
-#include "status.hpp"
+#include "common/event_kind.hpp"
+#include "common/names.hpp"
+#include "common/status.hpp"
 
 namespace chatbus {
 namespace {
@@ -31,12 +31,12 @@ Reply failure(std::uint64_t rid, Status s, std::string_view detail = {}) {
 
 RoomTable::RoomTable(RoomLimits limits) : limits_(limits) {}
 
-const Room* RoomTable::find(std::string_view room) const {
+const ServedRoom* RoomTable::find(std::string_view room) const {
     auto it = rooms_.find(std::string(room));
     return it == rooms_.end() ? nullptr : &it->second;
 }
 
-Room* RoomTable::find_mut(const std::string& folded) {
+ServedRoom* RoomTable::find_mut(const std::string& folded) {
     auto it = rooms_.find(folded);
     return it == rooms_.end() ? nullptr : &it->second;
 }
@@ -46,14 +46,14 @@ bool RoomTable::import(const WState& state) {
         return false;
     }
     std::string folded = fold_name(state.room);
-    // A fresh Room, so nothing of a previous copy survives the replacement.
-    auto [it, created] = rooms_.insert_or_assign(folded, Room(folded, limits_.history));
+    // A fresh ServedRoom, so nothing of a previous copy survives the replacement.
+    auto [it, created] = rooms_.insert_or_assign(folded, ServedRoom(folded, limits_.history));
     it->second.restore(state.seq, state.members, state.history);
     return true;
 }
 
 std::optional<WState> RoomTable::export_state(std::string_view room) const {
-    const Room* r = find(fold_name(room));
+    const ServedRoom* r = find(fold_name(room));
     if (!r) {
         return std::nullopt;
     }
@@ -84,7 +84,7 @@ JoinReply RoomTable::join(const Join& req, std::vector<Event>& events) {
     }
     std::string folded = fold_name(req.room);
     auto [it, created] = rooms_.try_emplace(folded, folded, limits_.history);
-    Room& room = it->second;
+    ServedRoom& room = it->second;
 
     JoinReply r;
     r.rid = req.rid;
@@ -102,7 +102,7 @@ LeaveReply RoomTable::leave(const Leave& req, std::vector<Event>& events) {
         return failure<LeaveReply>(req.rid, Status::invalid_room);
     }
     std::string folded = fold_name(req.room);
-    Room* room = find_mut(folded);
+    ServedRoom* room = find_mut(folded);
     // The document lists not_member, not no_such_room, for LEAVE: a room that never existed has no members.
     if (!room || !room->is_member(req.nick)) {
         return failure<LeaveReply>(req.rid, Status::not_member);
@@ -144,7 +144,7 @@ SendReply RoomTable::send_texts(const Req& req, std::vector<Event>& events) {
         }
     }
     std::string folded = fold_name(req.room);
-    Room* room = find_mut(folded);
+    ServedRoom* room = find_mut(folded);
     if (!room) {
         return failure<SendReply>(req.rid, Status::no_such_room);
     }
@@ -171,7 +171,7 @@ WhoReply RoomTable::who(const Who& req) const {
         return failure<WhoReply>(req.rid, Status::invalid_room);
     }
     std::string folded = fold_name(req.room);
-    const Room* room = find(folded);
+    const ServedRoom* room = find(folded);
     if (!room) {
         return failure<WhoReply>(req.rid, Status::no_such_room);
     }
@@ -187,7 +187,7 @@ HistoryReply RoomTable::history(const History& req) const {
         return failure<HistoryReply>(req.rid, Status::invalid_room);
     }
     std::string folded = fold_name(req.room);
-    const Room* room = find(folded);
+    const ServedRoom* room = find(folded);
     if (!room) {
         return failure<HistoryReply>(req.rid, Status::no_such_room);
     }

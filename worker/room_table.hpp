@@ -8,10 +8,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "messages.hpp"
-#include "room.hpp"
-#include "send_views.hpp"
-#include "worker_messages.hpp"
+#include "common/messages.hpp"
+#include "worker/served_room.hpp"
+#include "common/send_views.hpp"
+#include "common/worker_messages.hpp"
 
 namespace chatbus {
 
@@ -44,10 +44,10 @@ class RoomTable {
 
     std::size_t room_count() const { return rooms_.size(); }
     // By folded name; nullptr when the room is not held here.
-    const Room* find(std::string_view room) const;
+    const ServedRoom* find(std::string_view room) const;
 
     // Room handover (docs/protocol.md, "Worker channel"). import() creates or replaces the room with exactly
-    // the state given (see Room::restore); false, changing nothing, when the room name is invalid.
+    // the state given (see ServedRoom::restore); false, changing nothing, when the room name is invalid.
     bool import(const WState& state);
     // The room's whole state, as W_STATE carries it; nullopt when the room is not held here. export_state()
     // and release() fold the name they are given.
@@ -62,11 +62,11 @@ class RoomTable {
   private:
     template <class Req>
     SendReply send_texts(const Req& req, std::vector<Event>& events);
-    Room* find_mut(const std::string& folded);
+    ServedRoom* find_mut(const std::string& folded);
 
     RoomLimits limits_;
     // Rooms outlive their last member so HISTORY and the seq counter survive an empty spell.
-    std::unordered_map<std::string, Room> rooms_;
+    std::unordered_map<std::string, ServedRoom> rooms_;
 };
 
 }  // namespace chatbus

@@ -1,4 +1,4 @@
-#include "worker.hpp"
+#include "worker/worker.hpp"
 
 #include <unistd.h>
 
@@ -9,11 +9,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include "clock.hpp"
-#include "codec.hpp"
-#include "event_frame.hpp"
-#include "request_handler.hpp"
-#include "socket_util.hpp"
+#include "common/clock.hpp"
+#include "common/codec.hpp"
+#include "worker/event_frame.hpp"
+#include "worker/request_handler.hpp"
+#include "common/socket_util.hpp"
 
 namespace chatbus {
 namespace {

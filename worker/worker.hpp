@@ -12,11 +12,11 @@
 
 #include <zmq.hpp>
 
-#include "curve.hpp"
-#include "messages.hpp"
-#include "room_table.hpp"
-#include "worker_config.hpp"
-#include "worker_messages.hpp"
+#include "common/curve.hpp"
+#include "common/messages.hpp"
+#include "worker/room_table.hpp"
+#include "worker/worker_config.hpp"
+#include "common/worker_messages.hpp"
 
 namespace chatbus {
 

@@ -7,7 +7,7 @@ CXX ?= clang++-14
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 DEFS := -DMSGPACK_NO_BOOST -DMSGPACK_DEFAULT_API_VERSION=3 -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL \
         -DSPDLOG_SHARED_LIB -DFMT_SHARED
-INCS := -I$(ROOT)/common -I$(ROOT)/worker -I$(ROOT)/broker -I$(ROOT)/tests/unit -I$(ROOT)/tests/fuzz
+INCS := -I$(ROOT)
 CXXFLAGS := -std=c++20 -O1 -g -fno-omit-frame-pointer $(SAN) -fsanitize=fuzzer-no-link $(DEFS) $(INCS) -MMD -MP
 LIBS := -lzmq -lsodium -lspdlog -lfmt -lpthread
 

@@ -24,14 +24,14 @@
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
-#include "broker.hpp"
-#include "codec.hpp"
-#include "fuzz_input.hpp"
-#include "messages.hpp"
-#include "request_handler.hpp"
-#include "room_table.hpp"
-#include "socket_util.hpp"
-#include "worker_messages.hpp"
+#include "broker/broker.hpp"
+#include "common/codec.hpp"
+#include "tests/fuzz/fuzz_input.hpp"
+#include "common/messages.hpp"
+#include "worker/request_handler.hpp"
+#include "worker/room_table.hpp"
+#include "common/socket_util.hpp"
+#include "common/worker_messages.hpp"
 
 using namespace chatbus;
 using Clock = std::chrono::steady_clock;

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "codec.hpp"
-#include "common_samples.hpp"
+#include "common/codec.hpp"
+#include "tests/unit/common_samples.hpp"
 
 using namespace chatbus;
 

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "codec.hpp"
-#include "fuzz_input.hpp"
-#include "names.hpp"
-#include "request_handler.hpp"
-#include "room_table.hpp"
+#include "common/codec.hpp"
+#include "tests/fuzz/fuzz_input.hpp"
+#include "common/names.hpp"
+#include "worker/request_handler.hpp"
+#include "worker/room_table.hpp"
 
 using namespace chatbus;
 
@@ -34,7 +34,7 @@ void request(RoomTable& table, std::string_view frame) {
     {
         Decoded d;
         if (decode(frame, d) == Status::ok) room = fold_name(peek_string(d, "room"));
-        if (const Room* r = table.find(room)) before = r->last_seq();
+        if (const ServedRoom* r = table.find(room)) before = r->last_seq();
     }
     std::vector<Event> events;
     std::optional<std::string> reply = handle_request(table, frame, events);
@@ -50,7 +50,7 @@ void request(RoomTable& table, std::string_view frame) {
     }
     if (events.empty()) return;
     if (events.front().room != room) fail("event for another room");
-    const Room* r = table.find(room);
+    const ServedRoom* r = table.find(room);
     if (!r) fail("events for a room the table does not hold");
     std::uint64_t expect = before;
     for (const Event& e : events) {
@@ -77,7 +77,7 @@ void import(RoomTable& table, std::string_view frame) {
     bool ok = table.import(s);
     if (ok != valid_room(s.room)) fail("import accepted an invalid room or refused a valid one");
     if (!ok) return;
-    const Room* r = table.find(fold_name(s.room));
+    const ServedRoom* r = table.find(fold_name(s.room));
     if (!r || r->last_seq() != s.seq) fail("imported room does not have the seq handed over");
 }
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "codec.hpp"
-#include "common_samples.hpp"
-#include "fuzz_input.hpp"
+#include "common/codec.hpp"
+#include "tests/unit/common_samples.hpp"
+#include "tests/fuzz/fuzz_input.hpp"
 
 using namespace chatbus;
 namespace fs = std::filesystem;

@@ -9,14 +9,14 @@
 #include <filesystem>
 #include <thread>
 
-#include "broker.hpp"
-#include "clock.hpp"
-#include "codec.hpp"
-#include "rendezvous.hpp"
-#include "running.hpp"
-#include "socket_util.hpp"
-#include "temp_dir.hpp"
-#include "worker_messages.hpp"
+#include "broker/broker.hpp"
+#include "common/clock.hpp"
+#include "common/codec.hpp"
+#include "common/rendezvous.hpp"
+#include "tests/unit/running.hpp"
+#include "common/socket_util.hpp"
+#include "tests/unit/temp_dir.hpp"
+#include "common/worker_messages.hpp"
 
 using namespace chatbus;
 

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "client_table.hpp"
-#include "token_bucket.hpp"
+#include "broker/client_table.hpp"
+#include "broker/token_bucket.hpp"
 
 using namespace chatbus;
 

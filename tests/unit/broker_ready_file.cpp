@@ -12,10 +12,10 @@
 #include <stdexcept>
 #include <thread>
 
-#include "broker.hpp"
-#include "ready_file.hpp"
-#include "running.hpp"
-#include "temp_dir.hpp"
+#include "broker/broker.hpp"
+#include "broker/ready_file.hpp"
+#include "tests/unit/running.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 using namespace chatbus;
 namespace fs = std::filesystem;

@@ -3,11 +3,11 @@
 
 #include <algorithm>
 
-#include "inbox.hpp"
-#include "nick_registry.hpp"
-#include "pending_requests.hpp"
-#include "codec.hpp"
-#include "worker_pool.hpp"
+#include "broker/inbox.hpp"
+#include "broker/nick_registry.hpp"
+#include "broker/pending_requests.hpp"
+#include "common/codec.hpp"
+#include "broker/worker_pool.hpp"
 
 using namespace chatbus;
 

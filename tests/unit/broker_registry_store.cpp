@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "msgpack_config.hpp"
-#include "registry_store.hpp"
-#include "temp_dir.hpp"
+#include "common/msgpack_config.hpp"
+#include "broker/registry_store.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 using namespace chatbus;
 namespace fs = std::filesystem;

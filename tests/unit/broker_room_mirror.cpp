@@ -1,9 +1,9 @@
 // The broker's copy of the rooms (RoomMirror) and the HISTORY pages answered from it.
 #include <doctest/doctest.h>
 
-#include "codec.hpp"
-#include "history_page.hpp"
-#include "room_mirror.hpp"
+#include "common/codec.hpp"
+#include "broker/history_page.hpp"
+#include "broker/room_mirror.hpp"
 
 using namespace chatbus;
 

@@ -6,9 +6,9 @@
 
 #include <algorithm>
 
-#include "codec.hpp"
-#include "rendezvous.hpp"
-#include "room_router.hpp"
+#include "common/codec.hpp"
+#include "common/rendezvous.hpp"
+#include "broker/room_router.hpp"
 
 using namespace chatbus;
 

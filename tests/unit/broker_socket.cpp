@@ -4,10 +4,10 @@
 #include <limits>
 #include <thread>
 
-#include "broker.hpp"
-#include "codec.hpp"
-#include "running.hpp"
-#include "socket_util.hpp"
+#include "broker/broker.hpp"
+#include "common/codec.hpp"
+#include "tests/unit/running.hpp"
+#include "common/socket_util.hpp"
 
 using namespace chatbus;
 

@@ -6,10 +6,10 @@
 #include <optional>
 #include <string>
 
-#include "clock.hpp"
-#include "curve.hpp"
-#include "socket_util.hpp"
-#include "zap_handler.hpp"
+#include "common/clock.hpp"
+#include "common/curve.hpp"
+#include "common/socket_util.hpp"
+#include "broker/zap_handler.hpp"
 
 using namespace chatbus;
 

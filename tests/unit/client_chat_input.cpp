@@ -5,9 +5,9 @@
 #include <sstream>
 #include <string>
 
-#include "chat_input.hpp"
-#include "messages.hpp"
-#include "output.hpp"
+#include "cli/chat_input.hpp"
+#include "common/messages.hpp"
+#include "cli/output.hpp"
 
 using namespace chatbus;
 using namespace chatbus::cli;

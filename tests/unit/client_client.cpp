@@ -8,11 +8,11 @@
 
 #include <zmq.hpp>
 
-#include "client.hpp"
-#include "clock.hpp"
-#include "codec.hpp"
-#include "messages.hpp"
-#include "socket_util.hpp"
+#include "cli/client.hpp"
+#include "common/clock.hpp"
+#include "common/codec.hpp"
+#include "common/messages.hpp"
+#include "common/socket_util.hpp"
 
 using namespace chatbus;
 using namespace chatbus::cli;

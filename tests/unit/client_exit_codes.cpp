@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "exit_codes.hpp"
-#include "status.hpp"
+#include "cli/exit_codes.hpp"
+#include "common/status.hpp"
 
 using namespace chatbus;
 using namespace chatbus::cli;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "gap_filler.hpp"
+#include "cli/gap_filler.hpp"
 
 using namespace chatbus;
 using namespace chatbus::cli;

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "json_writer.hpp"
+#include "cli/json_writer.hpp"
 
 using chatbus::cli::json_quote;
 using chatbus::cli::JsonArray;

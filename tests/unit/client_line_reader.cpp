@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "line_reader.hpp"
+#include "cli/line_reader.hpp"
 
 using namespace chatbus::cli;
 

@@ -16,13 +16,13 @@
 
 #include <zmq.hpp>
 
-#include "chat.hpp"
-#include "client.hpp"
-#include "codec.hpp"
-#include "listener.hpp"
-#include "messages.hpp"
-#include "output.hpp"
-#include "socket_util.hpp"
+#include "cli/chat.hpp"
+#include "cli/client.hpp"
+#include "common/codec.hpp"
+#include "cli/listener.hpp"
+#include "common/messages.hpp"
+#include "cli/output.hpp"
+#include "common/socket_util.hpp"
 
 using namespace chatbus;
 using namespace chatbus::cli;

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "paged_request.hpp"
+#include "cli/paged_request.hpp"
 
 using namespace chatbus;
 using namespace chatbus::cli;

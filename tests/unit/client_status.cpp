@@ -7,11 +7,11 @@
 
 #include <zmq.hpp>
 
-#include "codec.hpp"
-#include "commands.hpp"
-#include "messages.hpp"
-#include "output.hpp"
-#include "socket_util.hpp"
+#include "common/codec.hpp"
+#include "cli/commands.hpp"
+#include "common/messages.hpp"
+#include "cli/output.hpp"
+#include "common/socket_util.hpp"
 
 using namespace chatbus;
 using namespace chatbus::cli;

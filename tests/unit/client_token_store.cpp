@@ -9,8 +9,8 @@
 #include <sstream>
 #include <string>
 
-#include "commands.hpp"
-#include "token_store.hpp"
+#include "cli/commands.hpp"
+#include "cli/token_store.hpp"
 
 using namespace chatbus::cli;
 namespace fs = std::filesystem;

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "curve.hpp"
-#include "temp_dir.hpp"
+#include "common/curve.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 using namespace chatbus;
 namespace fs = std::filesystem;

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "codec.hpp"
-#include "common_samples.hpp"
+#include "common/codec.hpp"
+#include "tests/unit/common_samples.hpp"
 
 using namespace chatbus;
 using chatbus::test::for_each_message_type;

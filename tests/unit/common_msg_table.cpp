@@ -4,8 +4,8 @@
 
 #include <set>
 
-#include "common_samples.hpp"
-#include "requests.hpp"
+#include "tests/unit/common_samples.hpp"
+#include "common/requests.hpp"
 
 using namespace chatbus;
 using chatbus::test::for_each_message_type;

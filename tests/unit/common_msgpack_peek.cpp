@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "codec.hpp"
-#include "event_kind.hpp"
-#include "event_view.hpp"
-#include "messages.hpp"
-#include "msgpack_peek.hpp"
-#include "packed.hpp"
+#include "common/codec.hpp"
+#include "common/event_kind.hpp"
+#include "common/event_view.hpp"
+#include "common/messages.hpp"
+#include "common/msgpack_peek.hpp"
+#include "tests/unit/packed.hpp"
 
 using namespace chatbus;
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "names.hpp"
+#include "common/names.hpp"
 
 using namespace chatbus;
 

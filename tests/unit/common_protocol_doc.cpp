@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "codec.hpp"
-#include "common_samples.hpp"
-#include "msg_type.hpp"
-#include "status.hpp"
+#include "common/codec.hpp"
+#include "tests/unit/common_samples.hpp"
+#include "common/msg_type.hpp"
+#include "common/status.hpp"
 
 using namespace chatbus;
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "rendezvous.hpp"
+#include "common/rendezvous.hpp"
 
 using namespace chatbus;
 

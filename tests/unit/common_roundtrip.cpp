@@ -10,9 +10,9 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "codec.hpp"
-#include "common_samples.hpp"
-#include "socket_util.hpp"
+#include "common/codec.hpp"
+#include "tests/unit/common_samples.hpp"
+#include "common/socket_util.hpp"
 
 using namespace chatbus;
 using chatbus::test::for_each_message_type;

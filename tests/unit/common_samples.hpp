@@ -7,9 +7,9 @@
 #include <tuple>
 #include <vector>
 
-#include "codec.hpp"
-#include "messages.hpp"
-#include "worker_messages.hpp"
+#include "common/codec.hpp"
+#include "common/messages.hpp"
+#include "common/worker_messages.hpp"
 
 namespace chatbus::test {
 

@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
-#include "codec.hpp"
-#include "packed.hpp"
-#include "send_views.hpp"
+#include "common/codec.hpp"
+#include "tests/unit/packed.hpp"
+#include "common/send_views.hpp"
 
 using namespace chatbus;
 

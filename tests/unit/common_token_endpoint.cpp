@@ -6,8 +6,8 @@
 #include <set>
 #include <string>
 
-#include "endpoint.hpp"
-#include "token.hpp"
+#include "common/endpoint.hpp"
+#include "common/token.hpp"
 
 using namespace chatbus;
 

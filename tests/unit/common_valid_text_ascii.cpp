@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "names.hpp"
+#include "common/names.hpp"
 
 using namespace chatbus;
 

@@ -5,9 +5,9 @@
 #include <sstream>
 #include <string>
 
-#include "codec.hpp"
-#include "messages.hpp"
-#include "version.hpp"
+#include "common/codec.hpp"
+#include "common/messages.hpp"
+#include "common/version.hpp"
 
 using namespace chatbus;
 

@@ -6,8 +6,8 @@
 
 #include <zmq.hpp>
 
-#include "codec.hpp"
-#include "socket_util.hpp"
+#include "common/codec.hpp"
+#include "common/socket_util.hpp"
 
 struct EventSub {
     zmq::context_t ctx;

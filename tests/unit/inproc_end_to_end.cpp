@@ -8,14 +8,14 @@
 #include <memory>
 #include <thread>
 
-#include "broker.hpp"
-#include "client.hpp"
-#include "clock.hpp"
-#include "codec.hpp"
-#include "event_sub.hpp"
-#include "running.hpp"
-#include "socket_util.hpp"
-#include "worker.hpp"
+#include "broker/broker.hpp"
+#include "cli/client.hpp"
+#include "common/clock.hpp"
+#include "common/codec.hpp"
+#include "tests/unit/event_sub.hpp"
+#include "tests/unit/running.hpp"
+#include "common/socket_util.hpp"
+#include "worker/worker.hpp"
 
 using namespace chatbus;
 using chatbus::cli::Client;

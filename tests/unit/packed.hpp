@@ -2,7 +2,7 @@
 // A msgpack body written by hand (a packer call per value), for tests that need bytes encode() never makes.
 #include <string>
 
-#include "msgpack_config.hpp"
+#include "common/msgpack_config.hpp"
 
 namespace chatbus::test {
 

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "codec.hpp"
-#include "event_frame.hpp"
+#include "common/codec.hpp"
+#include "worker/event_frame.hpp"
 
 using namespace chatbus;
 

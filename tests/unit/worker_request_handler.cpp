@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "codec.hpp"
-#include "event_kind.hpp"
-#include "packed.hpp"
-#include "request_handler.hpp"
-#include "worker_messages.hpp"
+#include "common/codec.hpp"
+#include "common/event_kind.hpp"
+#include "tests/unit/packed.hpp"
+#include "worker/request_handler.hpp"
+#include "common/worker_messages.hpp"
 
 using namespace chatbus;
 using chatbus::test::packed_with;

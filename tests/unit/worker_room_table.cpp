@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "event_kind.hpp"
-#include "room_table.hpp"
-#include "status.hpp"
+#include "common/event_kind.hpp"
+#include "worker/room_table.hpp"
+#include "common/status.hpp"
 
 using namespace chatbus;
 

@@ -8,14 +8,14 @@
 #include <string_view>
 #include <vector>
 
-#include "messages.hpp"
+#include "common/messages.hpp"
 
 namespace chatbus {
 
-class Room {
+class ServedRoom {
   public:
     // `name` is already folded; `history_limit` is how many events are kept (0 keeps none).
-    Room(std::string name, std::size_t history_limit);
+    ServedRoom(std::string name, std::size_t history_limit);
 
     const std::string& name() const { return name_; }
     std::uint64_t last_seq() const { return seq_; }

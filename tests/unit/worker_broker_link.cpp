@@ -12,12 +12,12 @@
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
-#include "codec.hpp"
-#include "event_kind.hpp"
-#include "messages.hpp"
-#include "socket_util.hpp"
-#include "worker.hpp"
-#include "worker_messages.hpp"
+#include "common/codec.hpp"
+#include "common/event_kind.hpp"
+#include "common/messages.hpp"
+#include "common/socket_util.hpp"
+#include "worker/worker.hpp"
+#include "common/worker_messages.hpp"
 
 using namespace chatbus;
 using Clock = std::chrono::steady_clock;

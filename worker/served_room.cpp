@@ -1,33 +1,33 @@
-#include "room.hpp"
+#include "worker/served_room.hpp"
 
 #include <algorithm>
 
-#include "clock.hpp"
-#include "names.hpp"
+#include "common/clock.hpp"
+#include "common/names.hpp"
 
 namespace chatbus {
 
-Room::Room(std::string name, std::size_t history_limit)
+ServedRoom::ServedRoom(std::string name, std::size_t history_limit)
     : name_(std::move(name)), history_limit_(history_limit) {}
 
-bool Room::is_member(std::string_view nick) const {
+bool ServedRoom::is_member(std::string_view nick) const {
     return members_.contains(fold_name(nick));
 }
 
-std::string Room::spelling(std::string_view nick) const {
+std::string ServedRoom::spelling(std::string_view nick) const {
     auto it = members_.find(fold_name(nick));
     return it == members_.end() ? std::string() : it->second;
 }
 
-bool Room::add_member(std::string_view nick) {
+bool ServedRoom::add_member(std::string_view nick) {
     return members_.emplace(fold_name(nick), nick).second;
 }
 
-bool Room::remove_member(std::string_view nick) {
+bool ServedRoom::remove_member(std::string_view nick) {
     return members_.erase(fold_name(nick)) > 0;
 }
 
-std::vector<std::string> Room::members() const {
+std::vector<std::string> ServedRoom::members() const {
     std::vector<std::string> out;
     out.reserve(members_.size());
     for (const auto& [folded, spelled] : members_) {
@@ -36,7 +36,7 @@ std::vector<std::string> Room::members() const {
     return out;
 }
 
-const Event& Room::append(std::string_view kind, std::string_view nick, std::string_view text) {
+const Event& ServedRoom::append(std::string_view kind, std::string_view nick, std::string_view text) {
     ++seq_;
     if (history_limit_ == 0) {
         // Nothing is kept, but the caller still needs the event to publish it.
@@ -66,7 +66,7 @@ const Event& Room::append(std::string_view kind, std::string_view nick, std::str
     return history_.back();
 }
 
-std::vector<Event> Room::history(std::uint64_t last, std::uint64_t since) const {
+std::vector<Event> ServedRoom::history(std::uint64_t last, std::uint64_t since) const {
     if (history_limit_ == 0) {
         return {};
     }
@@ -79,7 +79,7 @@ std::vector<Event> Room::history(std::uint64_t last, std::uint64_t since) const 
     return {first, history_.end()};
 }
 
-void Room::restore(std::uint64_t seq, const std::vector<std::string>& members,
+void ServedRoom::restore(std::uint64_t seq, const std::vector<std::string>& members,
                    const std::vector<Event>& history) {
     members_.clear();
     for (const auto& nick : members) {
