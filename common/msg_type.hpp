@@ -139,9 +139,15 @@ constexpr std::span<const MsgTypeInfo> all_message_types() {
 std::optional<MsgType> msg_type_from_wire(std::uint8_t code);
 std::string_view msg_type_name(MsgType t);
 
+// The table's row of `t`, by index: UBSan's pointer checks make a pointer into kMsgTypes no constant
+// expression for GCC, so the constexpr facts below read the row through its index, not msg_type_info().
+constexpr std::uint8_t msg_type_slot(MsgType t) {
+    return detail::kMsgTypeSlot[static_cast<std::uint8_t>(t)];
+}
+
 constexpr FromClient from_client(MsgType t) {
-    const MsgTypeInfo* info = msg_type_info(t);
-    return info ? info->from_client : FromClient::refused;
+    const std::uint8_t slot = msg_type_slot(t);
+    return slot == 0 ? FromClient::refused : kMsgTypes[slot - 1].from_client;
 }
 
 // The client requests that have a reply (HELLO ... STATUS): an error about one travels in its reply type
@@ -163,8 +169,8 @@ constexpr bool is_room_request(MsgType t) {
 
 // A request's reply type; ERROR for any other type.
 constexpr MsgType reply_type_of(MsgType t) {
-    const MsgTypeInfo* info = msg_type_info(t);
-    return info ? info->reply : MsgType::error;
+    const std::uint8_t slot = msg_type_slot(t);
+    return slot == 0 ? MsgType::error : kMsgTypes[slot - 1].reply;
 }
 
 // What answers a client's request: a reply type or ERROR. Anything else a client gets is a notification.
