@@ -6,8 +6,7 @@
 
 namespace chatbus {
 
-void encode_history_page(std::string& out, const History& req, std::string_view room, std::size_t topic_size,
-                         const RoomCopy& copy) {
+void encode_history_page(std::string& out, const History& req, std::string_view room, const RoomCopy& copy) {
     const auto& kept = copy.history;
     auto first = std::partition_point(kept.begin(), kept.end(),
                                       [&](const KeptEvent& e) { return e.seq <= req.since; });
@@ -31,7 +30,7 @@ void encode_history_page(std::string& out, const History& req, std::string_view 
     pk.pack("error").pack(std::string_view{});
     pk.pack("room").pack(room);
     pk.pack("events").pack_array(static_cast<std::uint32_t>(n));
-    for (std::size_t i = 0; i < n; ++i) out.append(first[static_cast<std::ptrdiff_t>(i)].body(topic_size));
+    for (std::size_t i = 0; i < n; ++i) out.append(first[static_cast<std::ptrdiff_t>(i)].body());
     pk.pack("more").pack(n < selected);
 }
 

@@ -5,15 +5,14 @@
 #include <string>
 #include <string_view>
 
-#include "common/messages.hpp"
 #include "broker/room_mirror.hpp"
+#include "common/messages.hpp"
 
 namespace chatbus {
 
 // Appends a HISTORY_REPLY frame for `req` to `out`: the oldest events of the selection (seq > since, then the
-// last `last` of them when last > 0), one page of them (docs/protocol.md, HISTORY). `room` is the folded name
-// and `topic_size` the size of its events' topic.
-void encode_history_page(std::string& out, const History& req, std::string_view room, std::size_t topic_size,
-                         const RoomCopy& copy);
+// last `last` of them when last > 0), one page of them (docs/protocol.md, HISTORY). `room` is the folded
+// name.
+void encode_history_page(std::string& out, const History& req, std::string_view room, const RoomCopy& copy);
 
 }  // namespace chatbus

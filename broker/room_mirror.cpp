@@ -6,9 +6,11 @@
 
 namespace chatbus {
 
-std::string_view KeptEvent::body(std::size_t topic_size) const {
-    std::string_view f = frame;
-    return f.size() < topic_size + kHeaderSize ? std::string_view{} : f.substr(topic_size + kHeaderSize);
+std::string_view KeptEvent::body() const {
+    const std::string_view f = frame;
+    const std::size_t topic_end = f.find('\0');
+    if (topic_end == std::string_view::npos || f.size() < topic_end + 1 + kHeaderSize) return {};
+    return f.substr(topic_end + 1 + kHeaderSize);
 }
 
 RoomCopy* RoomMirror::find(const std::string& room) {

@@ -21,8 +21,8 @@ namespace chatbus {
 struct KeptEvent {
     std::uint64_t seq = 0;
     std::string frame;
-    // The EVENT body (the msgpack map), as HISTORY_REPLY carries it.
-    std::string_view body(std::size_t topic_size) const;
+    // The EVENT body (the msgpack map), as HISTORY_REPLY carries it: after the topic's zero byte and the header.
+    std::string_view body() const;
 };
 
 // One room as the broker keeps it.

@@ -46,7 +46,7 @@ void Broker::on_history(const std::string& client, const History& r, std::string
     const RoomCopy* copy = room_to_read(client, r, raw, folded);
     if (!copy) return;
     scratch_.clear();
-    encode_history_page(scratch_, r, folded, room_topic(folded).size(), *copy);
+    encode_history_page(scratch_, r, folded, *copy);
     send_to_client(client, scratch_);
 }
 

@@ -1,16 +1,17 @@
 // The broker's copy of the rooms (RoomMirror) and the HISTORY pages answered from it.
 #include <doctest/doctest.h>
 
-#include "common/codec.hpp"
 #include "broker/history_page.hpp"
 #include "broker/room_mirror.hpp"
+#include "common/codec.hpp"
 
 using namespace chatbus;
 
 namespace {
 // Applies an event as the broker does: its frame as published, and the fields read from it.
 std::optional<MembershipChange> apply(RoomMirror& m, const Event& e, bool& brk) {
-    return m.apply(EventView{.room = e.room, .kind = e.kind, .nick = e.nick, .seq = e.seq}, encode_with_topic(room_topic(e.room), e), brk);
+    return m.apply(EventView{.room = e.room, .kind = e.kind, .nick = e.nick, .seq = e.seq},
+                   encode_with_topic(room_topic(e.room), e), brk);
 }
 }  // namespace
 
@@ -79,7 +80,7 @@ RoomMirror mirror_with(const std::string& room, std::uint64_t n, std::size_t his
 
 HistoryReply page(const RoomMirror& m, const std::string& room, std::uint64_t last, std::uint64_t since) {
     std::string frame;
-    encode_history_page(frame, History{42, room, last, since}, room, room_topic(room).size(), *m.find(room));
+    encode_history_page(frame, History{42, room, last, since}, room, *m.find(room));
     HistoryReply r;
     REQUIRE(decode_as(frame, r) == Status::ok);
     CHECK(r.rid == 42);
