@@ -35,6 +35,8 @@ constexpr std::array kStatuses{
     StatusInfo{Status::too_many_clients, "too_many_clients", "the broker serves too many clients: retry later"},
     StatusInfo{Status::wrong_key, "wrong_key", "this nick is bound to another client key"},
     StatusInfo{Status::text_too_long, "text_too_long", "text longer than the broker's max_text bytes"},
+    StatusInfo{Status::not_authorized, "not_authorized", "this connection may not do that"},
+    StatusInfo{Status::unknown_topic, "unknown_topic", "no chatbus topic has that name"},
 };
 
 }  // namespace

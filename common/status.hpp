@@ -33,6 +33,8 @@ enum class Status : std::uint8_t {
     too_many_clients = 23,
     wrong_key = 24,
     text_too_long = 25,
+    not_authorized = 26,
+    unknown_topic = 27,
 };
 
 struct StatusInfo {

@@ -65,7 +65,7 @@ STATUS = dict(ok=0, bad_request=1, bad_version=2, unknown_type=3, too_large=4, i
               unknown_nick=7, not_registered=8, bad_token=9, invalid_room=10, no_such_room=11, not_member=12,
               invalid_text=13, batch_too_large=14, inbox_full=15, no_worker=16, timeout=17, internal=18,
               rate_limited=19, too_many_rooms=20, room_full=21, reserved_name=22, too_many_clients=23, wrong_key=24,
-              text_too_long=25)
+              text_too_long=25, not_authorized=26, unknown_topic=27)
 STATUS_NAME = {v: k for k, v in STATUS.items()}
 
 VERBOSE = bool(os.environ.get("CHATBUS_TEST_VERBOSE"))

@@ -23,7 +23,8 @@ TEST_CASE("exit code of every status") {
         {Status::inbox_full, 4},   {Status::no_worker, 5},     {Status::timeout, 5},
         {Status::internal, 4},     {Status::rate_limited, 4},  {Status::too_many_rooms, 4},
         {Status::room_full, 4},    {Status::reserved_name, 4}, {Status::too_many_clients, 4},
-        {Status::wrong_key, 4},    {Status::text_too_long, 4},
+        {Status::wrong_key, 4},    {Status::text_too_long, 4}, {Status::not_authorized, 4},
+        {Status::unknown_topic, 4},
     };
     CHECK(expected.size() == all_statuses().size());
     for (const auto& info : all_statuses()) {
