@@ -1,21 +1,23 @@
 # Which part of chatbus may include and link which (docs/architecture.md, "Parts"):
-#   common ← broker, worker, cli;  node above broker and worker;  bench/ and tests/ above everything.
+#   common ← broker, worker, cli, gateway;  node above broker and worker;  bench/ and tests/ above everything.
 # Included by the top CMakeLists.txt, where chatbus_check_layering() checks the libraries' links and every
 # source's includes at configure time; run as a script (cmake -DROOT=DIR -P cmake/layering.cmake) it checks the
 # includes of the tree at DIR, which is how a test proves the check can fail.
 if(CMAKE_SCRIPT_MODE_FILE)
   cmake_minimum_required(VERSION 3.25)  # script mode: IN_LIST and the other policies of the project
 endif()
-set(chatbus_parts common broker worker cli node)
+set(chatbus_parts common broker worker cli gateway node)
 set(chatbus_may_use_common common)
 set(chatbus_may_use_broker common broker)
 set(chatbus_may_use_worker common worker)
 set(chatbus_may_use_cli common cli)
+set(chatbus_may_use_gateway common gateway)
 set(chatbus_may_use_node common broker worker node)
 set(chatbus_library_common chatbus_common)
 set(chatbus_library_broker chatbus_broker)
 set(chatbus_library_worker chatbus_worker)
 set(chatbus_library_cli chatbus_client)
+set(chatbus_library_gateway chatbus_gateway)
 set(chatbus_library_node chatbus_node)
 
 # Every project include names its part (`#include "broker/room_router.hpp"`); one of a part it may not use is

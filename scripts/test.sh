@@ -39,7 +39,7 @@ for part in $parts; do
     cmake -S "$root" -B "$asan_build" -DCHATBUS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
       -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" >/dev/null
     cmake --build "$asan_build" -j"$(nproc)" --target chatbus-broker chatbus-worker chatctl \
-      unit_common unit_worker unit_broker unit_client unit_inproc
+      unit_common unit_worker unit_broker unit_client unit_gateway unit_inproc
     stage "running the unit, in-process and sanitize-labelled tests in $asan_build"
     # A finding must fail the test: abort at the first one, in every process the tests start.
     CHATBUS_SANITIZED=1 ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
@@ -70,7 +70,7 @@ for part in $parts; do
   failed=$((failed + f))
   while read -r name; do
     [ -n "$name" ] && skipped_names+=("$part:$name")
-  done < <(grep -E '\*\*\*Skipped|\(Skipped\)' "$log" | grep -oE '(integration|fuzz|common|worker|broker|client|inproc)\.[A-Za-z0-9_.]+' | sort -u)
+  done < <(grep -E '\*\*\*Skipped|\(Skipped\)' "$log" | grep -oE '(integration|fuzz|common|worker|broker|client|gateway|inproc)\.[A-Za-z0-9_.]+' | sort -u)
   while read -r name; do
     [ -n "$name" ] && failed_names+=("$part:$name")
   done < <(sed -n '/The following tests FAILED/,$p' "$log" | grep -oE ' - [^ ]+' | cut -c4- | sort -u)
