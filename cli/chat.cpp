@@ -5,9 +5,12 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/chat_input.hpp"
 #include "cli/commands.hpp"
 #include "cli/report.hpp"
+#include "common/json_forms.hpp"
 
 namespace chatbus::cli {
 namespace {
@@ -71,7 +74,7 @@ bool ChatSession::handle(std::string_view line) {
         case K::help: {
             std::string human;
             for (const auto& l : chat_help()) human += (human.empty() ? "" : "\n") + l;
-            out_.result(JsonObject().add("commands", chat_help()), human);
+            out_.result(nlohmann::ordered_json{{"commands", chat_help()}}, human);
             break;
         }
         case K::say:
@@ -114,7 +117,7 @@ void ChatSession::post(const std::string& text, std::string_view typed) {
 void ChatSession::dm(const std::string& to, const std::string& text) {
     DmReply r;
     if (!ask(client_, out_, Dm{.nick = me_.nick, .token = me_.token, .to = to, .text = text}, r)) return;
-    out_.result(JsonObject().add("to", r.to).add("id", r.id).add("delivered", r.delivered), "");
+    out_.result(dm_reply_json(r), "");
     out_.note("[dm #" + std::to_string(r.id) + " to " + r.to + "] " + (r.delivered ? "delivered" : "queued"));
 }
 
@@ -122,17 +125,18 @@ void ChatSession::join(const std::string& room) {
     JoinReply r;
     if (!ask(client_, out_, Join{.nick = me_.nick, .token = me_.token, .room = room}, r)) return;
     make_current(r.room.empty() ? room : r.room);
-    out_.result(JsonObject().add("room", r.room).add("seq", r.seq).add("joined", r.joined), "");
+    out_.result(join_reply_json(r), "");
     out_.note("talking in " + current_);
 }
 
 void ChatSession::leave(const std::string& room) {
     LeaveReply r;
     if (!ask(client_, out_, Leave{.nick = me_.nick, .token = me_.token, .room = room}, r)) return;
-    const std::string left = r.room.empty() ? room : r.room;
+    if (r.room.empty()) r.room = room;
+    const std::string& left = r.room;
     std::erase(entered_, left);
     if (left == current_) current_ = entered_.empty() ? std::string() : entered_.back();
-    out_.result(JsonObject().add("room", left).add("seq", r.seq), "");
+    out_.result(leave_reply_json(r), "");
     out_.note("left " + left +
               (current_.empty() ? "; in no room now (/join ROOM)" : "; talking in " + current_));
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/client.hpp"
 #include "cli/exit_codes.hpp"
@@ -15,6 +16,7 @@
 #include "cli/paged_request.hpp"
 #include "cli/report.hpp"
 #include "cli/token_store.hpp"
+#include "common/json_forms.hpp"
 
 namespace chatbus::cli {
 namespace {
@@ -97,8 +99,8 @@ int cmd_keygen(Output& out, const std::string& name, const std::filesystem::path
     const CurveKeyPair keys = generate_keypair();
     write_key_files(dir, name, keys);
     const auto key = (dir / (name + ".key")).string(), pub = (dir / (name + ".pub")).string();
-    out.result(JsonObject().add("name", name).add("key_file", key).add("pub_file", pub).add("public_key",
-                                                                                              keys.public_key),
+    out.result(nlohmann::ordered_json{{"name", name}, {"key_file", key}, {"pub_file", pub},
+                                      {"public_key", keys.public_key}},
                "wrote " + key + " (key pair, keep it secret) and " + pub + " (public key " + keys.public_key + ")");
     return kExitOk;
 }
@@ -144,7 +146,7 @@ int cmd_register(const GlobalOptions& g, Output& out, const std::string& nick) {
                                       e.what() + " (unregister is impossible without it; the nick is lost)");
         return kExitInternal;
     }
-    out.result(JsonObject().add("nick", r.nick),
+    out.result(nlohmann::ordered_json{{"nick", r.nick}},
                "registered " + r.nick + " (token saved in " + where.string() + ")");
     return kExitOk;
 }
@@ -157,7 +159,7 @@ int cmd_unregister(const GlobalOptions& g, Output& out) {
         return report_failure(out, client, o);
     }
     store_for(g).remove(me.nick);
-    out.result(JsonObject().add("nick", me.nick), "unregistered " + me.nick);
+    out.result(nlohmann::ordered_json{{"nick", me.nick}}, "unregistered " + me.nick);
     return kExitOk;
 }
 
@@ -168,7 +170,7 @@ int cmd_join(const GlobalOptions& g, Output& out, const std::string& room) {
     if (auto o = client.request(Join{.nick = me.nick, .token = me.token, .room = room}, r); !o.ok()) {
         return report_failure(out, client, o);
     }
-    out.result(JsonObject().add("room", r.room).add("seq", r.seq).add("joined", r.joined),
+    out.result(join_reply_json(r),
                r.joined ? me.nick + " joined " + r.room + " (#" + std::to_string(r.seq) + ")"
                         : me.nick + " is already in " + r.room);
     return kExitOk;
@@ -181,8 +183,7 @@ int cmd_leave(const GlobalOptions& g, Output& out, const std::string& room) {
     if (auto o = client.request(Leave{.nick = me.nick, .token = me.token, .room = room}, r); !o.ok()) {
         return report_failure(out, client, o);
     }
-    out.result(JsonObject().add("room", r.room).add("seq", r.seq),
-               me.nick + " left " + r.room + " (#" + std::to_string(r.seq) + ")");
+    out.result(leave_reply_json(r), me.nick + " left " + r.room + " (#" + std::to_string(r.seq) + ")");
     return kExitOk;
 }
 
@@ -194,8 +195,7 @@ int cmd_send_room(const GlobalOptions& g, Output& out, const std::string& room, 
         !o.ok()) {
         return report_failure(out, client, o);
     }
-    out.result(JsonObject().add("room", r.room).add("first_seq", r.first_seq).add("last_seq", r.last_seq),
-               "sent to " + r.room + " " + seq_range(r.first_seq, r.last_seq));
+    out.result(send_reply_json(r), "sent to " + r.room + " " + seq_range(r.first_seq, r.last_seq));
     return kExitOk;
 }
 
@@ -206,7 +206,7 @@ int cmd_send_dm(const GlobalOptions& g, Output& out, const std::string& to, cons
     if (auto o = client.request(Dm{.nick = me.nick, .token = me.token, .to = to, .text = text}, r); !o.ok()) {
         return report_failure(out, client, o);
     }
-    out.result(JsonObject().add("to", r.to).add("id", r.id).add("delivered", r.delivered),
+    out.result(dm_reply_json(r),
                "sent DM #" + std::to_string(r.id) + " to " + r.to +
                    (r.delivered ? " (delivered)" : " (kept in the inbox until " + r.to + " listens)"));
     return kExitOk;
@@ -218,7 +218,7 @@ int print_who(Client& client, Output& out, const std::string& room, Layout layou
     std::string human = layout == Layout::one_line ? r.room + ": " : "";
     const char* sep = layout == Layout::one_line ? ", " : "\n";
     for (std::size_t i = 0; i < r.members.size(); ++i) human += (i ? sep : "") + r.members[i];
-    out.result(JsonObject().add("room", r.room).add("members", r.members), human);
+    out.result(who_reply_json(r), human);
     return kExitOk;
 }
 
@@ -228,11 +228,11 @@ int cmd_who(const GlobalOptions& g, Output& out, const std::string& room) {
 }
 
 int print_rooms(Client& client, Output& out, Layout layout) {
-    JsonArray rooms;
+    std::vector<RoomInfo> rooms;
     std::string human;
     auto o = follow_pages(client, Rooms{}, [&](RoomsReply& r) {
         for (const auto& info : r.rooms) {
-            rooms.add_raw(JsonObject().add("room", info.room).add("members", info.members).str());
+            rooms.push_back(info);
             if (!human.empty()) human += layout == Layout::one_line ? ", " : "\n";
             human += info.room + " (" + std::to_string(info.members) +
                      (info.members == 1 ? " member)" : " members)");
@@ -241,7 +241,7 @@ int print_rooms(Client& client, Output& out, Layout layout) {
     });
     if (!o.ok()) return report_failure(out, client, o);
     if (layout == Layout::one_line) human = "rooms: " + (human.empty() ? std::string("none") : human);
-    out.result(JsonObject().add("rooms", rooms), human);
+    out.result(rooms_json(rooms), human);
     return kExitOk;
 }
 
@@ -276,7 +276,6 @@ int cmd_status(const GlobalOptions& g, Output& out) {
     Client client(g.broker, g.timeout, g.curve);
     StatusReply r;
     if (auto o = client.request(StatusRequest{}, r); !o.ok()) return report_failure(out, client, o);
-    JsonArray workers;
     std::ostringstream human;
     human << "broker " << (r.boot.empty() ? std::string("?") : r.boot) << ", up "
           << format_uptime(r.uptime_ms) << "\n";
@@ -285,45 +284,16 @@ int cmd_status(const GlobalOptions& g, Output& out) {
           << "\n";
     human << "workers: " << r.workers.size();
     for (const auto& w : r.workers) {
-        workers.add_raw(JsonObject()
-                            .add("id", w.id)
-                            .add("host", w.host)
-                            .add("pid", w.pid)
-                            .add("rooms", w.rooms)
-                            .add("served", w.served)
-                            .add("last_heartbeat_ms", w.last_heartbeat_ms)
-                            .str());
         human << "\n  " << w.id << " on " << w.host << " pid " << w.pid << ": " << w.rooms << " rooms, "
               << w.served << " served, last heartbeat " << w.last_heartbeat_ms << " ms ago";
     }
-    JsonObject dropped;
     human << "\ndropped:";
     if (r.dropped.empty()) human << " none";
-    for (const auto& [cause, n] : r.dropped) {
-        dropped.add(cause, n);
-        human << " " << cause << " " << n;
-    }
-    JsonObject refused;
+    for (const auto& [cause, n] : r.dropped) human << " " << cause << " " << n;
     human << "\nrefused:";
     if (r.refused.empty()) human << " none";
-    for (const auto& [cause, n] : r.refused) {
-        refused.add(cause, n);
-        human << " " << cause << " " << n;
-    }
-    out.result(JsonObject()
-                   .add("nicks", r.nicks)
-                   .add("rooms", r.rooms)
-                   .add("listeners", r.listeners)
-                   .add("inboxed", r.inboxed)
-                   .add("requests", r.requests)
-                   .add("retried", r.retried)
-                   .add("moved", r.moved)
-                   .add("boot", r.boot)
-                   .add("uptime_ms", r.uptime_ms)
-                   .add("workers", workers)
-                   .add("dropped", dropped)
-                   .add("refused", refused),
-               human.str());
+    for (const auto& [cause, n] : r.refused) human << " " << cause << " " << n;
+    out.result(status_reply_json(r), human.str());
     return kExitOk;
 }
 

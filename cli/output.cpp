@@ -3,8 +3,11 @@
 #include <ctime>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/chat_input.hpp"
 #include "common/event_kind.hpp"
+#include "common/json_forms.hpp"
 
 namespace chatbus::cli {
 
@@ -24,11 +27,15 @@ void Output::line(std::ostream& s, std::string_view text) {
     s.flush();
 }
 
-void Output::result(const JsonObject& obj, std::string_view human) {
+void Output::json_line(std::ostream& s, const nlohmann::ordered_json& obj) {
+    line(s, json_text(obj));
+}
+
+void Output::result(const nlohmann::ordered_json& obj, std::string_view human) {
     if (json_) {
-        std::string body = obj.str();
-        // obj is "{...}": splice "ok":true in front of its fields.
-        line(out_, body == "{}" ? std::string(R"({"ok":true})") : R"({"ok":true,)" + body.substr(1));
+        nlohmann::ordered_json with_ok = {{"ok", true}};
+        for (const auto& field : obj.items()) with_ok[field.key()] = field.value();
+        json_line(out_, with_ok);
     } else if (!human.empty()) {
         line(out_, human);
     }
@@ -36,7 +43,7 @@ void Output::result(const JsonObject& obj, std::string_view human) {
 
 void Output::error(std::string_view status, std::string_view message) {
     if (json_) {
-        line(out_, JsonObject().add("ok", false).add("status", status).add("error", message).str());
+        json_line(out_, nlohmann::ordered_json{{"ok", false}, {"status", status}, {"error", message}});
     } else {
         line(err_, "chatctl: " + std::string(message) + " (" + std::string(status) + ")");
     }
@@ -48,7 +55,7 @@ void Output::note(std::string_view human) {
 
 void Output::notice(std::string_view text) {
     if (json_) {
-        line(err_, JsonObject().add("type", "notice").add("text", text).str());
+        json_line(err_, nlohmann::ordered_json{{"type", "notice"}, {"text", text}});
     } else {
         line(err_, "chatctl: " + std::string(text));
     }
@@ -56,15 +63,7 @@ void Output::notice(std::string_view text) {
 
 void Output::event(const Event& e) {
     if (json_) {
-        line(out_, JsonObject()
-                       .add("type", "event")
-                       .add("room", e.room)
-                       .add("seq", e.seq)
-                       .add("kind", e.kind)
-                       .add("nick", e.nick)
-                       .add("text", e.text)
-                       .add("ts", e.ts)
-                       .str());
+        json_line(out_, event_json(e));
         return;
     }
     std::string head = chat_lines_ ? clock_of(e.ts) + " [" + e.room + "] "
@@ -83,14 +82,7 @@ void Output::event(const Event& e) {
 
 void Output::dm(const DmDeliver& d) {
     if (json_) {
-        line(out_, JsonObject()
-                       .add("type", "dm")
-                       .add("id", d.id)
-                       .add("from", d.from)
-                       .add("to", d.to)
-                       .add("text", d.text)
-                       .add("ts", d.ts)
-                       .str());
+        json_line(out_, dm_json(d));
         return;
     }
     line(out_, (chat_lines_ ? clock_of(d.ts) + " " : std::string()) + "[dm #" + std::to_string(d.id) +
@@ -99,12 +91,7 @@ void Output::dm(const DmDeliver& d) {
 
 void Output::membership(const Membership& m) {
     if (json_) {
-        line(out_, JsonObject()
-                       .add("type", "membership")
-                       .add("room", m.room)
-                       .add("joined", m.joined)
-                       .add("seq", m.seq)
-                       .str());
+        json_line(out_, membership_json(m));
         return;
     }
     line(err_, (m.joined ? "now following " : "no longer following ") + m.room);
@@ -112,14 +99,12 @@ void Output::membership(const Membership& m) {
 
 void Output::gap(std::string_view room, std::uint64_t from, std::uint64_t to, std::uint64_t total) {
     if (json_) {
-        line(out_, JsonObject()
-                       .add("type", "gap")
-                       .add("room", room)
-                       .add("from", from)
-                       .add("to", to)
-                       .add("missed", to - from + 1)
-                       .add("total", total)
-                       .str());
+        json_line(out_, nlohmann::ordered_json{{"type", "gap"},
+                                               {"room", room},
+                                               {"from", from},
+                                               {"to", to},
+                                               {"missed", to - from + 1},
+                                               {"total", total}});
         return;
     }
     line(err_, "[" + std::string(room) + "] events #" + std::to_string(from) + "-#" + std::to_string(to) +
@@ -137,7 +122,7 @@ void Output::erase_rows(std::size_t rows) {
 
 void Output::ready(std::string_view nick, const std::vector<std::string>& rooms) {
     if (json_) {
-        line(out_, JsonObject().add("type", "ready").add("nick", nick).add("rooms", rooms).str());
+        json_line(out_, nlohmann::ordered_json{{"type", "ready"}, {"nick", nick}, {"rooms", rooms}});
         return;
     }
     std::string text = "listening as " + std::string(nick);

@@ -8,7 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "cli/json_writer.hpp"
+#include <nlohmann/json_fwd.hpp>
+
 #include "common/messages.hpp"
 
 namespace chatbus::cli {
@@ -25,8 +26,8 @@ class Output {
     // `chat`'s human event and DM lines: the local time (HH:MM) in front, no sequence number.
     void set_chat_lines(bool on) { chat_lines_ = on; }
 
-    // A command's result: `obj` (to which "ok":true is prepended) in JSON mode, else the human lines.
-    void result(const JsonObject& obj, std::string_view human);
+    // A command's result: the object `obj` with "ok":true put first in JSON mode, else the human lines.
+    void result(const nlohmann::ordered_json& obj, std::string_view human);
     // A failure: `chatctl: MESSAGE (STATUS)` on stderr, or {"ok":false,...} on stdout.
     void error(std::string_view status, std::string_view message);
     // A human-only note on stderr (nothing in JSON mode).
@@ -47,6 +48,7 @@ class Output {
 
   private:
     void line(std::ostream& s, std::string_view text);
+    void json_line(std::ostream& s, const nlohmann::ordered_json& obj);
 
     bool json_;
     bool chat_lines_ = false;

@@ -5,7 +5,8 @@
 #   install-deps.sh --test   that and what only the tests need (scripts/test.sh; docs/testing.md)
 #
 # Build: doctest-dev and python3 too, because the default configure (CHATBUS_TESTS=ON) looks for them;
-# file: cpack's dpkg-shlibdeps step for the .deb.
+# file: cpack's dpkg-shlibdeps step for the .deb. nlohmann-json3-dev: the one JSON library (chatctl's --json, the
+# gateway's payloads); header-only, so the .deb needs nothing for it.
 # Test only: python3-zmq, python3-msgpack (the integration tests' raw client); iproute2 (test_multihost's network
 # namespaces); debootstrap, systemd-container (test_systemd boots the .deb under real systemd); clang-14 and
 # libclang-rt-14-dev (tests/fuzz: clang-14 only recommends the libFuzzer runtime, and recommends are not installed).
@@ -15,6 +16,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libcli11-dev libspdlog-dev doctest-dev libsodium-dev
+  nlohmann-json3-dev
   python3 file
 )
 case "${1:-}" in
