@@ -9,7 +9,7 @@
 #include "common/event_kind.hpp"
 #include "bench/options.hpp"
 #include "bench/proc.hpp"
-#include "broker/ready_file.hpp"
+#include "common/ready_file.hpp"
 
 namespace bench {
 

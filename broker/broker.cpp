@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/clock.hpp"
-#include "broker/ready_file.hpp"
+#include "common/ready_file.hpp"
 #include "common/socket_util.hpp"
 #include "common/worker_messages.hpp"
 

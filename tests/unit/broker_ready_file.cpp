@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "broker/broker.hpp"
-#include "broker/ready_file.hpp"
+#include "common/ready_file.hpp"
 #include "tests/unit/running.hpp"
 #include "tests/unit/temp_dir.hpp"
 

@@ -1,4 +1,4 @@
-#include "broker/ready_file.hpp"
+#include "common/ready_file.hpp"
 
 #include <cerrno>
 #include <cstdio>
