@@ -65,7 +65,8 @@ DecodeError decode_connect(Reader& r, const DecodeLimits& lim, Packet& out) {
     if (!r.u8(c.level)) return DecodeError::malformed;
     if (c.level != kProtocolLevel) {
         // Another version's CONNECT may go on differently (5.0 adds properties), so nothing more is read.
-        out = Connect{.protocol_name = std::string(name), .level = c.level};
+        c.protocol_name = name;
+        out = std::move(c);
         return DecodeError::bad_protocol_level;
     }
     std::uint8_t flags = 0;
