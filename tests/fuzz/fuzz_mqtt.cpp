@@ -1,9 +1,9 @@
-// libFuzzer target: the MQTT codec of gateway/ on arbitrary bytes, read as a stream of packets by a server and by
-// a client, under the default limits and under tight ones. decode_packet() must never crash, and must consume
-// nothing on an error and at most what it was given on success; every packet it accepts must be of a type its
-// role receives, re-encode to the same bytes (but for a Remaining Length written in more bytes than needed),
-// decode from those to an equal packet, and be need_more when cut short. Topics and filters it accepts must pass
-// the topic helpers, which must agree with themselves.
+// libFuzzer target: the MQTT codec of gateway/ on arbitrary bytes, read as a stream of packets by a server
+// and by a client, under the default limits and under tight ones. decode_packet() must never crash, and must
+// consume nothing on an error and at most what it was given on success; every packet it accepts must be of a
+// type its role receives, re-encode to the same bytes (but for a Remaining Length written in more bytes than
+// needed), decode from those to an equal packet, and be need_more when cut short. Topics and filters it
+// accepts must pass the topic helpers, which must agree with themselves.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -59,7 +59,9 @@ void check_topics(const Packet& p) {
 
 // wire: the bytes p was decoded from.
 void check_packet(std::span<const std::uint8_t> wire, Role role, const DecodeLimits& lim, const Packet& p) {
-    if (!chatbus::mqtt::test::received_by(role, packet_type(p))) fail("decoded a type the role never receives", p);
+    if (!chatbus::mqtt::test::received_by(role, packet_type(p))) {
+        fail("decoded a type the role never receives", p);
+    }
     std::string again;
     encode(again, p);
     // The same first byte and the same variable header and payload; only the length field may be shorter.
@@ -72,7 +74,9 @@ void check_packet(std::span<const std::uint8_t> wire, Role role, const DecodeLim
     if (!std::ranges::equal(body, wire.last(remaining))) fail("re-encoded body differs", p);
     Packet back;
     std::size_t consumed = 0;
-    if (decode(bytes(again), role, lim, back, consumed) != DecodeError::none) fail("re-encoded does not decode", p);
+    if (decode(bytes(again), role, lim, back, consumed) != DecodeError::none) {
+        fail("re-encoded does not decode", p);
+    }
     if (consumed != again.size()) fail("re-encoded packet not consumed whole", p);
     if (!(back == p)) fail("re-encoded packet decodes to something else", p);
     for (std::size_t cut : {std::size_t{0}, wire.size() / 2, wire.size() - 1}) {
