@@ -1,7 +1,7 @@
 #pragma once
-// The variable header and payload of each packet type, called by decode_packet() once the fixed header has been
-// checked and the whole packet is in the buffer. Each returns none only after reading the body to its last byte;
-// it sets out only on none (and on bad_protocol_level, see decode_packet()).
+// The variable header and payload of each packet type, called by decode_packet() once the fixed header has
+// been checked and the whole packet is in the buffer. Each returns none only after reading the body to its
+// last byte; it sets out only on none (and on bad_protocol_level, see decode_packet()).
 #include <cstdint>
 #include <string_view>
 

@@ -16,7 +16,8 @@ DecodeError check_connect_flags(std::uint8_t flags) {
         return DecodeError::bad_connect_flags;  // [MQTT-3.1.2-13, 3.1.2-15]
     }
     if (will_qos == 3) return DecodeError::bad_qos;  // [MQTT-3.1.2-14]
-    if ((flags & kPassword) && !(flags & kUserName)) return DecodeError::bad_connect_flags;  // [MQTT-3.1.2-22]
+    if ((flags & kPassword) && !(flags & kUserName))
+        return DecodeError::bad_connect_flags;  // [MQTT-3.1.2-22]
     return DecodeError::none;
 }
 
@@ -65,7 +66,8 @@ DecodeError decode_connect(Reader& r, const DecodeLimits& lim, Packet& out) {
     if (!r.u8(c.level)) return DecodeError::malformed;
     if (c.level != kProtocolLevel) {
         // Another version's CONNECT may go on differently (5.0 adds properties), so nothing more is read.
-        out = Connect{.protocol_name = std::string(name), .level = c.level};
+        c.protocol_name = name;
+        out = std::move(c);
         return DecodeError::bad_protocol_level;
     }
     std::uint8_t flags = 0;
@@ -84,7 +86,8 @@ DecodeError decode_connack(Reader& r, Packet& out) {
     std::uint8_t ack_flags = 0, code = 0;
     if (!r.u8(ack_flags) || !r.u8(code) || !r.at_end()) return DecodeError::malformed;
     if (ack_flags & 0xFE) return DecodeError::malformed;  // 3.2.2.1: bits 7-1 are reserved, 0
-    if (code > static_cast<std::uint8_t>(ConnectReturnCode::not_authorized)) return DecodeError::bad_return_code;
+    if (code > static_cast<std::uint8_t>(ConnectReturnCode::not_authorized))
+        return DecodeError::bad_return_code;
     const bool session_present = (ack_flags & 1) != 0;
     if (session_present && code != 0) return DecodeError::malformed;  // [MQTT-3.2.2-4]
     out = Connack{session_present, static_cast<ConnectReturnCode>(code)};

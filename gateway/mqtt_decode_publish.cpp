@@ -27,12 +27,23 @@ DecodeError decode_id_only(Reader& r, PacketType type, Packet& out) {
     if (!r.u16(id) || !r.at_end()) return DecodeError::malformed;
     if (id == 0) return DecodeError::bad_packet_id;  // acknowledgements name a packet that had one (2.3.1)
     switch (type) {
-        case PacketType::puback: out = Puback{id}; break;
-        case PacketType::pubrec: out = Pubrec{id}; break;
-        case PacketType::pubrel: out = Pubrel{id}; break;
-        case PacketType::pubcomp: out = Pubcomp{id}; break;
-        case PacketType::unsuback: out = Unsuback{id}; break;
-        default: return DecodeError::malformed;
+        case PacketType::puback:
+            out = Puback{id};
+            break;
+        case PacketType::pubrec:
+            out = Pubrec{id};
+            break;
+        case PacketType::pubrel:
+            out = Pubrel{id};
+            break;
+        case PacketType::pubcomp:
+            out = Pubcomp{id};
+            break;
+        case PacketType::unsuback:
+            out = Unsuback{id};
+            break;
+        default:
+            return DecodeError::malformed;
     }
     return DecodeError::none;
 }

@@ -29,7 +29,7 @@ DecodeError decode_subscribe(Reader& r, const DecodeLimits& lim, Packet& out) {
         if (DecodeError e = read_filter(r, lim, filter); e != DecodeError::none) return e;
         if (!r.u8(qos)) return DecodeError::malformed;
         if (qos & 0xFC) return DecodeError::malformed;  // reserved bits [MQTT-3.8.3-4]
-        if (qos == 3) return DecodeError::bad_qos;       // [MQTT-3.8.3-4]
+        if (qos == 3) return DecodeError::bad_qos;      // [MQTT-3.8.3-4]
         s.subscriptions.push_back(Subscription{std::string(filter), qos});
     }
     out = std::move(s);

@@ -20,16 +20,19 @@ bool receives(Role role, PacketType t) {
         case PacketType::puback:
         case PacketType::pubrec:
         case PacketType::pubrel:
-        case PacketType::pubcomp: return true;
+        case PacketType::pubcomp:
+            return true;
         case PacketType::connect:
         case PacketType::subscribe:
         case PacketType::unsubscribe:
         case PacketType::pingreq:
-        case PacketType::disconnect: return role == Role::server;
+        case PacketType::disconnect:
+            return role == Role::server;
         case PacketType::connack:
         case PacketType::suback:
         case PacketType::unsuback:
-        case PacketType::pingresp: return role == Role::client;
+        case PacketType::pingresp:
+            return role == Role::client;
     }
     return false;
 }
@@ -38,7 +41,7 @@ bool receives(Role role, PacketType t) {
 DecodeError check_flags(PacketType t, std::uint8_t flags) {
     if (t == PacketType::publish) {
         const std::uint8_t qos = (flags >> 1) & 3;
-        if (qos == 3) return DecodeError::bad_qos;               // [MQTT-3.3.1-4]
+        if (qos == 3) return DecodeError::bad_qos;                   // [MQTT-3.3.1-4]
         if (qos == 0 && (flags & 8)) return DecodeError::bad_flags;  // [MQTT-3.3.1-2]
         return DecodeError::none;
     }
@@ -55,11 +58,14 @@ long fixed_remaining(PacketType t) {
         case PacketType::pubrec:
         case PacketType::pubrel:
         case PacketType::pubcomp:
-        case PacketType::unsuback: return 2;
+        case PacketType::unsuback:
+            return 2;
         case PacketType::pingreq:
         case PacketType::pingresp:
-        case PacketType::disconnect: return 0;
-        default: return -1;
+        case PacketType::disconnect:
+            return 0;
+        default:
+            return -1;
     }
 }
 
@@ -73,9 +79,9 @@ DecodeError read_fixed_header(std::span<const std::uint8_t> buf, Role role, cons
     if (!receives(role, h.type)) return DecodeError::wrong_direction;
     if (DecodeError e = check_flags(h.type, h.flags); e != DecodeError::none) return e;
 
-    // 2.2.3: seven bits a byte, least significant first, the top bit saying another byte follows; at most four.
-    // The value read so far is a lower bound of the whole, so a length over the limit is refused as soon as
-    // its first bytes show it.
+    // 2.2.3: seven bits a byte, least significant first, the top bit saying another byte follows; at most
+    // four. The value read so far is a lower bound of the whole, so a length over the limit is refused as
+    // soon as its first bytes show it.
     std::size_t value = 0;
     for (std::size_t i = 0; i < 4; ++i) {
         if (1 + i >= buf.size()) return DecodeError::need_more;
@@ -95,20 +101,33 @@ DecodeError read_fixed_header(std::span<const std::uint8_t> buf, Role role, cons
 
 DecodeError decode_body(const FixedHeader& h, Reader& r, const DecodeLimits& lim, Packet& out) {
     switch (h.type) {
-        case PacketType::connect: return detail::decode_connect(r, lim, out);
-        case PacketType::connack: return detail::decode_connack(r, out);
-        case PacketType::publish: return detail::decode_publish(r, h.flags, lim, out);
+        case PacketType::connect:
+            return detail::decode_connect(r, lim, out);
+        case PacketType::connack:
+            return detail::decode_connack(r, out);
+        case PacketType::publish:
+            return detail::decode_publish(r, h.flags, lim, out);
         case PacketType::puback:
         case PacketType::pubrec:
         case PacketType::pubrel:
         case PacketType::pubcomp:
-        case PacketType::unsuback: return detail::decode_id_only(r, h.type, out);
-        case PacketType::subscribe: return detail::decode_subscribe(r, lim, out);
-        case PacketType::suback: return detail::decode_suback(r, lim, out);
-        case PacketType::unsubscribe: return detail::decode_unsubscribe(r, lim, out);
-        case PacketType::pingreq: out = Pingreq{}; return DecodeError::none;
-        case PacketType::pingresp: out = Pingresp{}; return DecodeError::none;
-        case PacketType::disconnect: out = Disconnect{}; return DecodeError::none;
+        case PacketType::unsuback:
+            return detail::decode_id_only(r, h.type, out);
+        case PacketType::subscribe:
+            return detail::decode_subscribe(r, lim, out);
+        case PacketType::suback:
+            return detail::decode_suback(r, lim, out);
+        case PacketType::unsubscribe:
+            return detail::decode_unsubscribe(r, lim, out);
+        case PacketType::pingreq:
+            out = Pingreq{};
+            return DecodeError::none;
+        case PacketType::pingresp:
+            out = Pingresp{};
+            return DecodeError::none;
+        case PacketType::disconnect:
+            out = Disconnect{};
+            return DecodeError::none;
     }
     return DecodeError::malformed;
 }

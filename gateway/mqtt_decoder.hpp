@@ -1,6 +1,7 @@
 #pragma once
-// The MQTT 3.1.1 decoder: one packet at a time from the front of a byte stream, bounded by the caller's limits,
-// with every protocol violation the spec names for a receiver reported as its own error. Never throws.
+// The MQTT 3.1.1 decoder: one packet at a time from the front of a byte stream, bounded by the caller's
+// limits, with every protocol violation the spec names for a receiver reported as its own error. Never
+// throws.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -31,7 +32,7 @@ enum class DecodeError {
     reserved_type,         // packet type 0 or 15
     wrong_direction,       // a type this role never receives (a server receiving CONNACK, ...)
     bad_flags,             // fixed-header flags other than 2.2.2 prescribes; DUP on QoS 0 [MQTT-3.3.1-2]
-    malformed,             // fields cut short, or bytes left over, or reserved bits set in the variable header or payload
+    malformed,             // fields cut short, bytes left over, reserved bits set after the fixed header
     bad_protocol_name,     // CONNECT protocol name other than "MQTT" [MQTT-3.1.2-1]
     bad_protocol_level,    // CONNECT protocol level other than 4 (answer CONNACK 1)
     bad_connect_flags,     // reserved bit set, will QoS/retain without will, password without user name

@@ -83,8 +83,7 @@ void encode(std::string& out, const Connack& p) {
 }
 
 void encode(std::string& out, const Publish& p) {
-    const auto flags =
-        static_cast<std::uint8_t>((p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0));
+    const auto flags = static_cast<std::uint8_t>((p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0));
     const std::size_t remaining = prefixed_size(p.topic) + (p.qos > 0 ? 2 : 0) + p.payload.size();
     put_fixed_header(out, PacketType::publish, flags, remaining);
     put_prefixed(out, p.topic);

@@ -2,11 +2,11 @@
 // The MQTT 3.1.1 encoder: appends a packet's bytes to a string, for either direction (the gateway writes what
 // servers send, the bench what clients send).
 //
-// Preconditions, which the encoder does not check (a decoded packet always meets them): every string and binary
-// field is at most 65,535 bytes; the Remaining Length is at most kMaxRemainingLength; every QoS is 0, 1 or 2;
-// a PUBLISH with QoS 0 has dup false (its packet_id is not written); a Connect with a password has a user name;
-// a Suback has at least one code, a Subscribe or Unsubscribe at least one filter. Topics, filters and UTF-8 are
-// written as given, so that tests can build packets a decoder must refuse.
+// Preconditions, which the encoder does not check (a decoded packet always meets them): every string and
+// binary field is at most 65,535 bytes; the Remaining Length is at most kMaxRemainingLength; every QoS is 0,
+// 1 or 2; a PUBLISH with QoS 0 has dup false (its packet_id is not written); a Connect with a password has a
+// user name; a Suback has at least one code, a Subscribe or Unsubscribe at least one filter. Topics, filters
+// and UTF-8 are written as given, so that tests can build packets a decoder must refuse.
 #include <cstddef>
 #include <string>
 

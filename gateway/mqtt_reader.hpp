@@ -9,7 +9,7 @@
 namespace chatbus::mqtt {
 
 class Reader {
-public:
+  public:
     explicit Reader(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
 
     bool u8(std::uint8_t& v) {
@@ -41,7 +41,7 @@ public:
     std::size_t remaining() const { return bytes_.size() - pos_; }
     bool at_end() const { return remaining() == 0; }
 
-private:
+  private:
     std::string_view view(std::size_t len) {
         std::string_view v(reinterpret_cast<const char*>(bytes_.data() + pos_), len);
         pos_ += len;

@@ -12,9 +12,9 @@ CXXFLAGS := -std=c++20 -O1 -g -fno-omit-frame-pointer $(SAN) -fsanitize=fuzzer-n
 LIBS := -lzmq -lsodium -lspdlog -lfmt -lpthread
 
 SRCS := $(wildcard $(ROOT)/common/*.cpp) \
-        $(filter-out %/main.cpp,$(wildcard $(ROOT)/worker/*.cpp $(ROOT)/broker/*.cpp))
+        $(filter-out %/main.cpp,$(wildcard $(ROOT)/worker/*.cpp $(ROOT)/broker/*.cpp $(ROOT)/gateway/*.cpp))
 OBJS := $(patsubst $(ROOT)/%.cpp,$(OUT)/obj/%.o,$(SRCS))
-TARGETS := codec worker broker
+TARGETS := codec worker broker mqtt
 HARNESS_OBJS := $(patsubst %,$(OUT)/obj/tests/fuzz/fuzz_%.o,$(TARGETS)) $(OUT)/obj/tests/fuzz/gen_seeds.o
 LIB := $(OUT)/libchatbus_fuzz.a
 

@@ -1,6 +1,6 @@
 // Writes the seed corpus of every fuzz target: encode() of sample messages (tests/unit/common_samples.hpp) and
 // of requests shaped for each harness, plus a few known-hostile frames. Usage: gen_seeds DIR (writes
-// DIR/codec, DIR/worker, DIR/broker; existing files are overwritten).
+// DIR/codec, DIR/worker, DIR/broker, DIR/mqtt; existing files are overwritten).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +9,7 @@
 
 #include "common/codec.hpp"
 #include "tests/unit/common_samples.hpp"
+#include "tests/unit/gateway_mqtt_samples.hpp"
 #include "tests/fuzz/fuzz_input.hpp"
 
 using namespace chatbus;
@@ -28,6 +29,26 @@ std::string records(std::initializer_list<std::pair<int, std::string>> recs) {
     std::string out;
     for (const auto& [op, bytes] : recs) fuzz::append_record(out, static_cast<std::uint8_t>(op), bytes);
     return out;
+}
+
+// mqtt: every sample packet alone, the ones each role receives as one stream, and hostile packets: a
+// Remaining Length over the limit and one with a fifth byte, an MQTT 5 CONNECT, a SUBSCRIBE to a bad filter.
+void put_mqtt_seeds(const fs::path& dir) {
+    namespace mt = mqtt::test;
+    std::string to_server, to_client;
+    int i = 0;
+    for (const mqtt::Packet& p : mt::sample_packets()) {
+        const std::string wire = mt::encoded(p);
+        put(dir, "packet-" + std::to_string(i++), wire);
+        if (mt::received_by(mqtt::Role::server, mqtt::packet_type(p))) to_server += wire;
+        if (mt::received_by(mqtt::Role::client, mqtt::packet_type(p))) to_client += wire;
+    }
+    put(dir, "stream-to-server", to_server);
+    put(dir, "stream-to-client", to_client);
+    put(dir, "too-large", std::string("\x30\x81\x80\x04", 4));
+    put(dir, "fifth-length-byte", std::string("\x30\x80\x80\x80\x80\x00", 6));
+    put(dir, "connect-v5", std::string("\x10\x0F\x00\x04MQTT\x05\x02\x00\x3C\x00\x00\x02id", 17));
+    put(dir, "subscribe-bad-filter", std::string("\x82\x0A\x00\x01\x00\x05\x61/#/b\x00", 12));
 }
 
 const std::string kHdr = "CB\x01";
@@ -126,6 +147,7 @@ int main(int argc, char** argv) {
     put(broker, "reply-other-room",
         records({{3, encode(SendReply{0, 0, {}, room, 2, 2})},
                  {3, encode_with_topic(room_topic("other"), Event{"other", 1, "message", nick, "x", 1})}}));
+    put_mqtt_seeds(root / "mqtt");
     std::printf("gen_seeds: %d seeds under %s\n", written, root.c_str());
     return 0;
 }

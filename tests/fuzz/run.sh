@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of tests/fuzz with clang++-14 (ASan + UBSan) and runs each for SECONDS on a seed
 # corpus generated from encode() of sample messages.
 #
-#   tests/fuzz/run.sh SECONDS [TARGET...]      TARGET: codec worker broker (default: all three)
+#   tests/fuzz/run.sh SECONDS [TARGET...]      TARGET: codec worker broker mqtt (default: all four)
 #
 # Environment: CHATBUS_FUZZ_DIR (build and corpus directory; default build-fuzz/ in the repository),
 # CHATBUS_FUZZ_CXX (default clang++-14), CHATBUS_FUZZ_JOBS (parallel compiles, default 2).
@@ -14,12 +14,12 @@ set -uo pipefail
 
 secs=${1:-}
 if [[ ! $secs =~ ^[0-9]+$ ]]; then
-    echo "usage: $0 SECONDS [codec|worker|broker]..." >&2
+    echo "usage: $0 SECONDS [codec|worker|broker|mqtt]..." >&2
     exit 2
 fi
 shift
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(codec worker broker)
+[ ${#targets[@]} -eq 0 ] && targets=(codec worker broker mqtt)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)

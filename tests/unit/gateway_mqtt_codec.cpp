@@ -1,5 +1,5 @@
-// The MQTT codec on valid input: every packet type survives encode -> decode in the role that receives it, the
-// bytes are the spec's, and a packet arriving in pieces is need_more until its last byte.
+// The MQTT codec on valid input: every packet type survives encode -> decode in the role that receives it,
+// the bytes are the spec's, and a packet arriving in pieces is need_more until its last byte.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -149,7 +149,8 @@ TEST_CASE("Remaining Length: PUBLISH packets at each boundary decode whole") {
     }
 }
 
-TEST_CASE("Remaining Length: the largest value the field holds waits for its bytes when the limit allows it") {
+TEST_CASE(
+    "Remaining Length: the largest value the field holds waits for its bytes when the limit allows it") {
     DecodeLimits lim;
     lim.max_packet = kMaxRemainingLength;
     CHECK(decode("\x30\xFF\xFF\xFF\x7F", Role::server, lim).error == DecodeError::need_more);

@@ -1,5 +1,6 @@
 // The MQTT decoder on hostile input: each violation the spec names for a receiver gives its own error, before
-// the bytes a lying length announces arrive where the header already shows it, and leaves the output untouched.
+// the bytes a lying length announces arrive where the header already shows it, and leaves the output
+// untouched.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -34,7 +35,8 @@ std::string packet(std::uint8_t first, const std::string& body) {
 
 std::string connect(std::uint8_t flags, const std::string& payload, std::string_view name = "MQTT",
                     std::uint8_t level = 4) {
-    return packet(0x10, field(name) + static_cast<char>(level) + static_cast<char>(flags) + u16(60) + payload);
+    return packet(0x10,
+                  field(name) + static_cast<char>(level) + static_cast<char>(flags) + u16(60) + payload);
 }
 
 std::string subscribe(const std::string& payload, std::uint16_t id = 1) {
@@ -86,15 +88,16 @@ TEST_CASE("a type the role never receives is wrong_direction") {
     CHECK(error("\xE0\x00"s, Role::client) == DecodeError::wrong_direction);
 }
 
-// "Where a flag bit is marked as "Reserved" in Table 2.2 - Flag Bits, it is reserved for future use and MUST be
-// set to the value listed in that table [MQTT-2.2.2-1]. If invalid flags are received, the receiver MUST close
-// the Network Connection [MQTT-2.2.2-2]."
+// "Where a flag bit is marked as "Reserved" in Table 2.2 - Flag Bits, it is reserved for future use and MUST
+// be set to the value listed in that table [MQTT-2.2.2-1]. If invalid flags are received, the receiver MUST
+// close the Network Connection [MQTT-2.2.2-2]."
 TEST_CASE("every wrong fixed-header flag value is bad_flags, from the first byte") {
     for (int type = 1; type <= 14; ++type) {
         if (type == 3) continue;  // PUBLISH: its bits have meanings
         const int expected = (type == 6 || type == 8 || type == 10) ? 2 : 0;
-        const Role role = chatbus::mqtt::test::received_by(Role::server, static_cast<PacketType>(type)) ? Role::server
-                                                                                           : Role::client;
+        const Role role = chatbus::mqtt::test::received_by(Role::server, static_cast<PacketType>(type))
+                              ? Role::server
+                              : Role::client;
         for (int flags = 0; flags < 16; ++flags) {
             CAPTURE(type);
             CAPTURE(flags);
@@ -105,8 +108,8 @@ TEST_CASE("every wrong fixed-header flag value is bad_flags, from the first byte
     }
 }
 
-// "The DUP flag MUST be set to 0 for all QoS 0 messages [MQTT-3.3.1-2]"; "A PUBLISH Packet MUST NOT have both QoS
-// bits set to 1 [MQTT-3.3.1-4]".
+// "The DUP flag MUST be set to 0 for all QoS 0 messages [MQTT-3.3.1-2]"; "A PUBLISH Packet MUST NOT have both
+// QoS bits set to 1 [MQTT-3.3.1-4]".
 TEST_CASE("PUBLISH: DUP on QoS 0 is bad_flags, QoS 3 is bad_qos") {
     for (Role role : {Role::server, Role::client}) {
         CHECK(error("\x38"s, role) == DecodeError::bad_flags);
@@ -132,7 +135,7 @@ TEST_CASE("a Remaining Length over max_packet is too_large as soon as its bytes 
     CHECK(error("\x30"s + "\x81\x80\x04"s) == DecodeError::too_large);  // 65,537
     CHECK(error("\x30"s + "\x80\x80\x04"s) == DecodeError::need_more);  // 65,536: waits for its bytes
     CHECK(error("\x30\xFF\xFF\xFF\x7F"s) == DecodeError::too_large);
-    CHECK(error("\x30\xFF\xFF\xFF"s) == DecodeError::too_large);        // already 2,097,151, and more to come
+    CHECK(error("\x30\xFF\xFF\xFF"s) == DecodeError::too_large);  // already 2,097,151, and more to come
     DecodeLimits lim;
     lim.max_packet = 100;
     CHECK(error("\x30\x65"s, Role::server, lim) == DecodeError::too_large);  // 101
@@ -160,17 +163,17 @@ TEST_CASE("fields cut short by the Remaining Length are malformed") {
     CHECK(error(packet(0x10, "\x00\x04MQ"s)) == DecodeError::malformed);
     CHECK(error(packet(0x10, field("MQTT"))) == DecodeError::malformed);
     CHECK(error(packet(0x10, field("MQTT") + "\x04\x02\x00"s)) == DecodeError::malformed);
-    CHECK(error(connect(0x02, "")) == DecodeError::malformed);              // no client id
+    CHECK(error(connect(0x02, "")) == DecodeError::malformed);  // no client id
     CHECK(error(connect(0x02, "\x00\x05"s + "abc")) == DecodeError::malformed);
     CHECK(error(connect(0x06, field("id") + field("topic"))) == DecodeError::malformed);  // no will message
-    CHECK(error(connect(0x82, field("id"))) == DecodeError::malformed);     // user name flag, no user name
+    CHECK(error(connect(0x82, field("id"))) == DecodeError::malformed);  // user name flag, no user name
     CHECK(error(connect(0xC2, field("id") + field("u"))) == DecodeError::malformed);  // no password
-    CHECK(error(packet(0x30, "\x00"s)) == DecodeError::malformed);          // half a topic length
+    CHECK(error(packet(0x30, "\x00"s)) == DecodeError::malformed);                    // half a topic length
     CHECK(error(packet(0x30, "\x00\x03\x61/"s)) == DecodeError::malformed);
-    CHECK(error(packet(0x32, field("a/b"))) == DecodeError::malformed);     // QoS 1, no packet id
+    CHECK(error(packet(0x32, field("a/b"))) == DecodeError::malformed);  // QoS 1, no packet id
     CHECK(error(packet(0x32, field("a/b") + "\x01"s)) == DecodeError::malformed);
     CHECK(error(packet(0x82, "\x00"s)) == DecodeError::malformed);
-    CHECK(error(subscribe(field("a/b"))) == DecodeError::malformed);        // no requested QoS
+    CHECK(error(subscribe(field("a/b"))) == DecodeError::malformed);  // no requested QoS
     CHECK(error(subscribe("\x00\x09\x61/b\x01"s)) == DecodeError::malformed);
     CHECK(error(unsubscribe(field("a") + "\x00"s)) == DecodeError::malformed);
     CHECK(error(packet(0x90, "\x00"s), Role::client) == DecodeError::malformed);
@@ -205,8 +208,8 @@ TEST_CASE("CONNECT: a protocol name other than MQTT is bad_protocol_name") {
     CHECK(error(packet(0x10, field("MQTX"))) == DecodeError::bad_protocol_name);
 }
 
-// "The Server MUST respond to the CONNECT Packet with a CONNACK return code 0x01 (unacceptable protocol level)
-// and then disconnect the Client if the Protocol Level is not supported by the Server [MQTT-3.1.2-2]."
+// "The Server MUST respond to the CONNECT Packet with a CONNACK return code 0x01 (unacceptable protocol
+// level) and then disconnect the Client if the Protocol Level is not supported by the Server [MQTT-3.1.2-2]."
 TEST_CASE("CONNECT: another protocol level is bad_protocol_level, with the name and level read") {
     for (int level : {0, 3, 5, 255}) {
         CAPTURE(level);
@@ -269,12 +272,12 @@ TEST_CASE("every UTF-8 field with bytes MQTT-1.5.3 forbids is bad_utf8") {
         CHECK(error(unsubscribe(field(bad))) == DecodeError::bad_utf8);
     }
     // Binary fields are not UTF-8: a will message and a password may hold anything.
-    CHECK(error(connect(0xC6, field("id") + field("t") + field("\0\xFF"s) + field("u") + field("\xED\xA0\x80"))) ==
-          DecodeError::none);
+    CHECK(error(connect(0xC6, field("id") + field("t") + field("\0\xFF"s) + field("u") +
+                                  field("\xED\xA0\x80"))) == DecodeError::none);
 }
 
-// "All Topic Names and Topic Filters MUST be at least one character long" [MQTT-4.7.3-1]; "The Topic Name in the
-// PUBLISH Packet MUST NOT contain wildcard characters" [MQTT-3.3.2-2].
+// "All Topic Names and Topic Filters MUST be at least one character long" [MQTT-4.7.3-1]; "The Topic Name in
+// the PUBLISH Packet MUST NOT contain wildcard characters" [MQTT-3.3.2-2].
 TEST_CASE("PUBLISH and will topics: empty, with a wildcard, or too long are bad_topic") {
     for (std::string bad : {""s, "+"s, "#"s, "a/+"s, "a/#"s, "a+b"s, std::string(1025, 't')}) {
         CAPTURE(bad);
@@ -287,7 +290,8 @@ TEST_CASE("PUBLISH and will topics: empty, with a wildcard, or too long are bad_
 
 // [MQTT-4.7.1-2], [MQTT-4.7.1-3], [MQTT-4.7.3-1].
 TEST_CASE("SUBSCRIBE and UNSUBSCRIBE filters that break 4.7.1 are bad_filter") {
-    for (std::string bad : {""s, "sport+"s, "sport/tennis#"s, "a/#/b"s, "#/"s, "a+/b"s, std::string(1025, 'f')}) {
+    for (std::string bad :
+         {""s, "sport+"s, "sport/tennis#"s, "a/#/b"s, "#/"s, "a+/b"s, std::string(1025, 'f')}) {
         CAPTURE(bad);
         CHECK(error(subscribe(field(bad) + "\x00"s)) == DecodeError::bad_filter);
         CHECK(error(subscribe(field("ok") + "\x01"s + field(bad) + "\x00"s)) == DecodeError::bad_filter);
@@ -307,8 +311,9 @@ TEST_CASE("SUBSCRIBE: requested QoS 3 is bad_qos, reserved bits set are malforme
     }
 }
 
-// "SUBSCRIBE, UNSUBSCRIBE, and PUBLISH (in cases where QoS > 0) Control Packets MUST contain a non-zero 16-bit
-// Packet Identifier [MQTT-2.3.1-1]"; the acknowledgements carry the identifier of what they acknowledge.
+// "SUBSCRIBE, UNSUBSCRIBE, and PUBLISH (in cases where QoS > 0) Control Packets MUST contain a non-zero
+// 16-bit Packet Identifier [MQTT-2.3.1-1]"; the acknowledgements carry the identifier of what they
+// acknowledge.
 TEST_CASE("packet identifier 0 is bad_packet_id") {
     CHECK(error(packet(0x32, field("a") + "\x00\x00"s)) == DecodeError::bad_packet_id);
     CHECK(error(packet(0x34, field("a") + "\x00\x00m"s), Role::client) == DecodeError::bad_packet_id);
@@ -339,7 +344,8 @@ TEST_CASE("more filters or codes than max_filters are too_many_filters") {
     }
     CHECK(error(subscribe(subs)) == DecodeError::too_many_filters);
     CHECK(error(unsubscribe(unsubs)) == DecodeError::too_many_filters);
-    CHECK(error(packet(0x90, u16(1) + std::string(65, '\x01')), Role::client) == DecodeError::too_many_filters);
+    CHECK(error(packet(0x90, u16(1) + std::string(65, '\x01')), Role::client) ==
+          DecodeError::too_many_filters);
     CHECK(error(packet(0x90, u16(1) + std::string(64, '\x01')), Role::client) == DecodeError::none);
     DecodeLimits lim;
     lim.max_filters = 1;
@@ -348,7 +354,8 @@ TEST_CASE("more filters or codes than max_filters are too_many_filters") {
     CHECK(error(unsubscribe(field("a") + field("b")), Role::server, lim) == DecodeError::too_many_filters);
 }
 
-// "SUBACK return codes other than 0x00, 0x01, 0x02 and 0x80 are reserved and MUST NOT be used [MQTT-3.9.3-2]."
+// "SUBACK return codes other than 0x00, 0x01, 0x02 and 0x80 are reserved and MUST NOT be used
+// [MQTT-3.9.3-2]."
 TEST_CASE("SUBACK: reserved return codes are bad_return_code") {
     for (int code = 0; code < 256; ++code) {
         CAPTURE(code);

@@ -1,6 +1,6 @@
 #pragma once
-// Valid MQTT packets of every type with fields set to non-default values, for the codec tests and the fuzz seeds
-// (header only: tests/CMakeLists.txt globs tests/unit/gateway_*.cpp, not .hpp).
+// Valid MQTT packets of every type with fields set to non-default values, for the codec tests and the fuzz
+// seeds (header only: tests/CMakeLists.txt globs tests/unit/gateway_*.cpp, not .hpp).
 #include <cstdint>
 #include <span>
 #include <string>
@@ -28,7 +28,8 @@ inline std::vector<Packet> sample_packets() {
         Connack{true, ConnectReturnCode::accepted},
         Connack{false, ConnectReturnCode::not_authorized},
         Publish{.topic = "a"},
-        Publish{.dup = true, .qos = 1, .retain = true, .topic = "rooms/general", .packet_id = 1, .payload = "hi"},
+        Publish{
+            .dup = true, .qos = 1, .retain = true, .topic = "rooms/general", .packet_id = 1, .payload = "hi"},
         Publish{.qos = 2, .topic = "/x//y", .packet_id = 0xFFFF, .payload = std::string("\0\x01\x02", 3)},
         Puback{1},
         Pubrec{0x1234},
@@ -51,12 +52,15 @@ inline bool received_by(Role role, PacketType t) {
         case PacketType::puback:
         case PacketType::pubrec:
         case PacketType::pubrel:
-        case PacketType::pubcomp: return true;
+        case PacketType::pubcomp:
+            return true;
         case PacketType::connack:
         case PacketType::suback:
         case PacketType::unsuback:
-        case PacketType::pingresp: return role == Role::client;
-        default: return role == Role::server;
+        case PacketType::pingresp:
+            return role == Role::client;
+        default:
+            return role == Role::server;
     }
 }
 

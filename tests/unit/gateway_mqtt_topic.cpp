@@ -17,39 +17,39 @@ using namespace std::string_literals;
 TEST_CASE("valid_mqtt_utf8: well-formed UTF-8 passes") {
     CHECK(valid_mqtt_utf8(""));
     CHECK(valid_mqtt_utf8("plain ascii/~"));
-    CHECK(valid_mqtt_utf8("caf\xC3\xA9"));                  // U+00E9
-    CHECK(valid_mqtt_utf8("\xC2\x80"));                     // U+0080, the smallest two-byte value
-    CHECK(valid_mqtt_utf8("\xDF\xBF"));                     // U+07FF
-    CHECK(valid_mqtt_utf8("\xE0\xA0\x80"));                 // U+0800
-    CHECK(valid_mqtt_utf8("\xED\x9F\xBF"));                 // U+D7FF, just below the surrogates
-    CHECK(valid_mqtt_utf8("\xEE\x80\x80"));                 // U+E000, just above them
-    CHECK(valid_mqtt_utf8("\xEF\xBB\xBF"));                 // U+FEFF "MUST NOT be skipped or stripped"
-    CHECK(valid_mqtt_utf8("\xF0\x90\x80\x80"));             // U+10000
-    CHECK(valid_mqtt_utf8("\xF4\x8F\xBF\xBF"));             // U+10FFFF
-    CHECK(valid_mqtt_utf8("\xF0\xAA\x9B\x94"));             // the spec's example, U+2A6D4
+    CHECK(valid_mqtt_utf8("caf\xC3\xA9"));       // U+00E9
+    CHECK(valid_mqtt_utf8("\xC2\x80"));          // U+0080, the smallest two-byte value
+    CHECK(valid_mqtt_utf8("\xDF\xBF"));          // U+07FF
+    CHECK(valid_mqtt_utf8("\xE0\xA0\x80"));      // U+0800
+    CHECK(valid_mqtt_utf8("\xED\x9F\xBF"));      // U+D7FF, just below the surrogates
+    CHECK(valid_mqtt_utf8("\xEE\x80\x80"));      // U+E000, just above them
+    CHECK(valid_mqtt_utf8("\xEF\xBB\xBF"));      // U+FEFF "MUST NOT be skipped or stripped"
+    CHECK(valid_mqtt_utf8("\xF0\x90\x80\x80"));  // U+10000
+    CHECK(valid_mqtt_utf8("\xF4\x8F\xBF\xBF"));  // U+10FFFF
+    CHECK(valid_mqtt_utf8("\xF0\xAA\x9B\x94"));  // the spec's example, U+2A6D4
     // SHOULD NOT only (1.5.3): control characters other than U+0000 and the non-characters are accepted.
     CHECK(valid_mqtt_utf8("\x01\x1F\x7F"));
-    CHECK(valid_mqtt_utf8("\xC2\x9F"));                     // U+009F
-    CHECK(valid_mqtt_utf8("\xEF\xBF\xBF"));                 // U+FFFF
+    CHECK(valid_mqtt_utf8("\xC2\x9F"));      // U+009F
+    CHECK(valid_mqtt_utf8("\xEF\xBF\xBF"));  // U+FFFF
 }
 
 TEST_CASE("valid_mqtt_utf8: U+0000, surrogates and ill-formed sequences fail") {
-    CHECK_FALSE(valid_mqtt_utf8("\0"s));                    // [MQTT-1.5.3-2]
+    CHECK_FALSE(valid_mqtt_utf8("\0"s));  // [MQTT-1.5.3-2]
     CHECK_FALSE(valid_mqtt_utf8("a\0b"s));
-    CHECK_FALSE(valid_mqtt_utf8("\xC0\x80"));               // overlong U+0000
-    CHECK_FALSE(valid_mqtt_utf8("\xED\xA0\x80"));           // U+D800
-    CHECK_FALSE(valid_mqtt_utf8("\xED\xBF\xBF"));           // U+DFFF
-    CHECK_FALSE(valid_mqtt_utf8("\xC1\xBF"));               // overlong two-byte
-    CHECK_FALSE(valid_mqtt_utf8("\xE0\x9F\xBF"));           // overlong three-byte
-    CHECK_FALSE(valid_mqtt_utf8("\xF0\x8F\xBF\xBF"));       // overlong four-byte
-    CHECK_FALSE(valid_mqtt_utf8("\xF4\x90\x80\x80"));       // U+110000
+    CHECK_FALSE(valid_mqtt_utf8("\xC0\x80"));          // overlong U+0000
+    CHECK_FALSE(valid_mqtt_utf8("\xED\xA0\x80"));      // U+D800
+    CHECK_FALSE(valid_mqtt_utf8("\xED\xBF\xBF"));      // U+DFFF
+    CHECK_FALSE(valid_mqtt_utf8("\xC1\xBF"));          // overlong two-byte
+    CHECK_FALSE(valid_mqtt_utf8("\xE0\x9F\xBF"));      // overlong three-byte
+    CHECK_FALSE(valid_mqtt_utf8("\xF0\x8F\xBF\xBF"));  // overlong four-byte
+    CHECK_FALSE(valid_mqtt_utf8("\xF4\x90\x80\x80"));  // U+110000
     CHECK_FALSE(valid_mqtt_utf8("\xF5\x80\x80\x80"));
     CHECK_FALSE(valid_mqtt_utf8("\xFF"));
-    CHECK_FALSE(valid_mqtt_utf8("\x80"));                   // a continuation byte alone
-    CHECK_FALSE(valid_mqtt_utf8("caf\xC3"));                // cut short at the end
+    CHECK_FALSE(valid_mqtt_utf8("\x80"));     // a continuation byte alone
+    CHECK_FALSE(valid_mqtt_utf8("caf\xC3"));  // cut short at the end
     CHECK_FALSE(valid_mqtt_utf8("\xE2\x82"));
     CHECK_FALSE(valid_mqtt_utf8("\xF0\x9F\x98"));
-    CHECK_FALSE(valid_mqtt_utf8("\xE2\x28\xA1"));           // a bad continuation byte
+    CHECK_FALSE(valid_mqtt_utf8("\xE2\x28\xA1"));  // a bad continuation byte
     CHECK_FALSE(valid_mqtt_utf8("\xF0\x9F\x98\x28"));
 }
 
@@ -65,11 +65,11 @@ TEST_CASE("valid_mqtt_utf8: every single byte") {
 TEST_CASE("valid_topic_name") {
     CHECK(valid_topic_name("a"));
     CHECK(valid_topic_name("sport/tennis/player1"));
-    CHECK(valid_topic_name("/"));                           // two empty levels
+    CHECK(valid_topic_name("/"));  // two empty levels
     CHECK(valid_topic_name("/finance"));
     CHECK(valid_topic_name("a//b"));
     CHECK(valid_topic_name("$SYS/broker"));
-    CHECK(valid_topic_name("with space"));                  // "Topic Names ... can include the space character"
+    CHECK(valid_topic_name("with space"));  // "Topic Names ... can include the space character"
     CHECK(valid_topic_name("caf\xC3\xA9"));
     CHECK_FALSE(valid_topic_name(""));
     CHECK_FALSE(valid_topic_name("+"));
@@ -86,7 +86,7 @@ TEST_CASE("valid_topic_name and valid_topic_filter: length bounds") {
     CHECK_FALSE(valid_topic_name(std::string(9, 'a'), 8));
     CHECK(valid_topic_filter(std::string(8, 'a'), 8));
     CHECK_FALSE(valid_topic_filter(std::string(9, 'a'), 8));
-    CHECK(valid_topic_name(std::string(65535, 'a')));       // a UTF-8 string holds at most 65,535 bytes
+    CHECK(valid_topic_name(std::string(65535, 'a')));  // a UTF-8 string holds at most 65,535 bytes
     CHECK_FALSE(valid_topic_name(std::string(65536, 'a')));
     CHECK_FALSE(valid_topic_name(std::string(65536, 'a'), 100000));
     CHECK_FALSE(valid_topic_filter(std::string(65536, 'a'), 100000));
@@ -155,7 +155,8 @@ TEST_CASE("topic_matches: multi-level wildcard") {
 
 // 4.7.1.3: ""sport/tennis/+" matches "sport/tennis/player1" and "sport/tennis/player2", but not
 // "sport/tennis/player1/ranking". Also, because the single-level wildcard matches only a single level,
-// "sport/+" does not match "sport" but it does match "sport/""; ""+/+" and "/+" [match "/finance"], "+" does not".
+// "sport/+" does not match "sport" but it does match "sport/""; ""+/+" and "/+" [match "/finance"], "+" does
+// not".
 TEST_CASE("topic_matches: single-level wildcard") {
     CHECK(topic_matches("sport/tennis/+", "sport/tennis/player1"));
     CHECK(topic_matches("sport/tennis/+", "sport/tennis/player2"));
@@ -182,7 +183,7 @@ TEST_CASE("topic_matches: literal levels are compared exactly") {
     CHECK_FALSE(topic_matches("a/b/", "a/b"));
     CHECK_FALSE(topic_matches("a/b", "a/bc"));
     CHECK_FALSE(topic_matches("a/bc", "a/b"));
-    CHECK_FALSE(topic_matches("ACCOUNTS", "Accounts"));      // "Topic Names and Topic Filters are case sensitive"
+    CHECK_FALSE(topic_matches("ACCOUNTS", "Accounts"));  // "Topic Names and Topic Filters are case sensitive"
     CHECK_FALSE(topic_matches("/a", "a"));
     CHECK(topic_matches("/", "/"));
     CHECK(topic_matches("caf\xC3\xA9/+", "caf\xC3\xA9/x"));
@@ -197,6 +198,6 @@ TEST_CASE("topic_matches: topics starting with $") {
     CHECK(topic_matches("$SYS/#", "$SYS/monitor/Clients"));
     CHECK(topic_matches("$SYS/monitor/+", "$SYS/monitor/Clients"));
     CHECK(topic_matches("$SYS/#", "$SYS"));
-    CHECK(topic_matches("a/#", "a/$b"));                     // only a leading $ is special
+    CHECK(topic_matches("a/#", "a/$b"));  // only a leading $ is special
     CHECK(topic_matches("#", "a$"));
 }
