@@ -135,6 +135,7 @@ class Hub {
     Limits limits_;
     std::unordered_map<std::string, NickState> nicks_;  // by folded nick
     std::unordered_map<std::string, RoomState> rooms_;  // by folded room
+    std::unordered_map<std::string, std::uint64_t> last_delivered_;  // rooms no longer followed: their last seq
     std::map<std::string, std::vector<std::string>> syncs_;  // nonce -> rooms waiting for it
     std::map<std::string, MqttSession*> by_key_;        // folded nick + '\0' + client id
     std::map<std::string, Kept> kept_;

@@ -1,5 +1,7 @@
 // Room events: one events-socket subscription per room with an attached member here, fanned out to the
 // sessions that follow the room, in seq order and without repeats (docs/mqtt.md, "Rooms").
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "common/codec.hpp"
@@ -11,15 +13,26 @@
 
 namespace chatbus::gateway {
 
+namespace {
+constexpr std::size_t kLastDeliveredKept = 100000;
+}  // namespace
+
 void Hub::add_member(NickState& n, const std::string& room, std::uint64_t joined_seq) {
     if (!n.rooms.insert(room).second) return;
+    spdlog::debug("{} is a member of {} (seq {})", n.display, room, joined_seq);
     auto [it, fresh] = rooms_.try_emplace(room);
     RoomState& st = it->second;
     st.nicks.insert(fold_name(n.display));
     if (fresh) {
-        // The join's own event is the first to deliver: start just before it.
-        if (joined_seq > 0) {
-            st.last = joined_seq - 1;
+        // The join's own event is the first to deliver: start just before it, or after the last event delivered
+        // when the room was followed before (a broker restart can take a membership away for a moment).
+        std::uint64_t before = 0;
+        if (auto l = last_delivered_.find(room); l != last_delivered_.end()) {
+            before = l->second;
+            last_delivered_.erase(l);
+        }
+        if (joined_seq > 0 || before > 0) {
+            st.last = std::max(before, joined_seq > 0 ? joined_seq - 1 : 0);
             st.known = true;
         }
         broker_.subscribe(room_topic(room));
@@ -29,11 +42,17 @@ void Hub::add_member(NickState& n, const std::string& room, std::uint64_t joined
 
 void Hub::remove_member(NickState& n, const std::string& room) {
     if (n.rooms.erase(room) == 0) return;
+    spdlog::debug("{} is no longer a member of {}", n.display, room);
     auto it = rooms_.find(room);
     if (it == rooms_.end()) return;
     it->second.nicks.erase(fold_name(n.display));
     if (!it->second.nicks.empty()) return;
     broker_.unsubscribe(room_topic(room));
+    if (it->second.known) {
+        // Bounded: forgetting only costs a repeat after a membership that comes back.
+        if (last_delivered_.size() >= kLastDeliveredKept) last_delivered_.clear();
+        last_delivered_[room] = it->second.last;
+    }
     rooms_.erase(it);
 }
 
@@ -67,6 +86,7 @@ void Hub::fill(const std::string& room) {
     History h{0, room, 0, 0};
     if (st.known) h.since = st.last;
     else h.last = 1;  // only the newest seq is wanted: a session follows a room from now on
+    spdlog::debug("room {}: filling after seq {}", room, st.known ? std::to_string(st.last) : "(unknown)");
     ask(h, [this, room](const HistoryReply& r) { on_fill(room, r); });
 }
 

@@ -372,3 +372,30 @@ TEST_CASE("a persistent session keeps its subscriptions for the next connection 
     REQUIRE(p.size() == 1);
     CHECK(std::get<mq::Publish>(p[0]).topic == "chatbus/dm/alice");
 }
+
+TEST_CASE("a membership that goes and comes back (a broker restart) repeats no event") {
+    Fixture f;
+    Client c(f.hub, 1);
+    f.attach(c, "alice", {"lobby"});
+    c.in(mq::Subscribe{1, {{"chatbus/room/lobby", 1}}});
+    c.w.take();
+    f.sync_all();
+    auto h = f.broker.last<History>();
+    f.answer(HistoryReply{h.rid, 0, {}, "lobby", {Event{"lobby", 3, "message", "bob", "newest", 1}}, false});
+    f.event(Event{"lobby", 4, "message", "bob", "live", 2});
+    auto p = c.w.take();
+    REQUIRE(p.size() == 1);
+    CHECK(payload_json(p[0])["seq"] == 4);
+    // The broker restarted: LISTEN finds no rooms yet (they are coming back from the workers), then the
+    // membership returns with the room's seq.
+    f.answer(Membership{"alice", "lobby", false, 0});
+    CHECK_FALSE(f.broker.subs.contains(room_topic("lobby")));
+    f.answer(Membership{"alice", "lobby", true, 4});
+    f.sync_all();
+    h = f.broker.last<History>();
+    CHECK(h.since == 4);
+    f.answer(HistoryReply{h.rid, 0, {}, "lobby", {Event{"lobby", 5, "message", "bob", "after", 3}}, false});
+    p = c.w.take();
+    REQUIRE(p.size() == 1);
+    CHECK(payload_json(p[0])["seq"] == 5);
+}
