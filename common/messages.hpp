@@ -272,8 +272,9 @@ struct PingReply {
     static constexpr MsgType kType = MsgType::ping_reply;
     std::uint64_t rid = 0, status = 0;
     std::string error, boot;
-    bool listening = false;  // the sending socket is an attached listener
-    MSGPACK_DEFINE_MAP(rid, status, error, boot, listening)
+    bool listening = false;   // the sending socket listens for at least one nick
+    std::uint64_t nicks = 0;  // how many nicks it listens for
+    MSGPACK_DEFINE_MAP(rid, status, error, boot, listening, nicks)
     bool operator==(const PingReply&) const = default;
 };
 
@@ -296,6 +297,7 @@ struct StatusReply {
     std::uint64_t rid = 0, status = 0;
     std::string error;
     std::uint64_t nicks = 0, rooms = 0, listeners = 0, inboxed = 0;
+    std::uint64_t listener_sockets = 0;  // sockets listening for at least one nick (`listeners` counts nicks)
     std::vector<WorkerInfo> workers;
     std::uint64_t requests = 0;
     std::map<std::string, std::uint64_t> dropped;
@@ -303,8 +305,8 @@ struct StatusReply {
     std::string boot;
     std::uint64_t uptime_ms = 0;
     std::map<std::string, std::uint64_t> refused;  // requests refused by a limit, by status name
-    MSGPACK_DEFINE_MAP(rid, status, error, nicks, rooms, listeners, inboxed, workers, requests, dropped, retried,
-                       moved, boot, uptime_ms, refused)
+    MSGPACK_DEFINE_MAP(rid, status, error, nicks, rooms, listeners, inboxed, workers, requests, dropped,
+                       retried, moved, boot, uptime_ms, refused, listener_sockets)
     bool operator==(const StatusReply&) const = default;
 };
 

@@ -183,6 +183,75 @@ TEST_CASE("DMs wait in a bounded inbox and reach the listener, which acknowledge
     CHECK(st.inboxed == 1);  // "live" is not acknowledged yet
 }
 
+TEST_CASE("one socket listens for two nicks: DMs to each, acks of each, one PING for both") {
+    RunningBroker b(local_config());
+    RawClient gw(b.server.endpoints().client), alice(b.server.endpoints().client);
+    auto a = alice.ask<RegisterReply>(Register{1, "alice"});
+    auto bob = gw.ask<RegisterReply>(Register{2, "bob"});
+    auto carol = gw.ask<RegisterReply>(Register{3, "carol"});
+    REQUIRE((a.status == 0 && bob.status == 0 && carol.status == 0));
+    auto lost = [&] { return alice.ask<StatusReply>(StatusRequest{9}).dropped["slow_subscriber"]; };
+
+    REQUIRE(gw.ask<ListenReply>(Listen{4, "bob", bob.token}).status == 0);
+    REQUIRE(gw.ask<ListenReply>(Listen{5, "carol", carol.token}).status == 0);
+    auto ping = gw.ask<PingReply>(Ping{6, 3});
+    CHECK(ping.listening);
+    CHECK(ping.nicks == 2);
+    CHECK(lost() == 3);  // the socket's report, counted once and not once per nick
+    auto st = alice.ask<StatusReply>(StatusRequest{7});
+    CHECK(st.listeners == 2);
+    CHECK(st.listener_sockets == 1);
+
+    // Each DM reaches the one socket, addressed to its nick.
+    CHECK(alice.ask<DmReply>(Dm{10, "alice", a.token, "bob", "to bob"}).delivered);
+    CHECK(alice.ask<DmReply>(Dm{11, "alice", a.token, "carol", "to carol"}).delivered);
+    DmDeliver d1, d2;
+    REQUIRE(decode_as(gw.recv_raw(), d1) == Status::ok);
+    REQUIRE(decode_as(gw.recv_raw(), d2) == Status::ok);
+    CHECK(std::pair(d1.to, d1.text) == std::pair<std::string, std::string>("bob", "to bob"));
+    CHECK(std::pair(d2.to, d2.text) == std::pair<std::string, std::string>("carol", "to carol"));
+
+    // An ack from a socket that is not the nick's listener is ignored; the listener's acks of both are taken.
+    alice.send_raw(encode(DmAck{"bob", d1.id}));
+    REQUIRE(alice.ask<PingReply>(Ping{12}).nicks == 0);  // the ack has been read before this answer
+    CHECK(alice.ask<StatusReply>(StatusRequest{13}).inboxed == 2);
+    gw.send_raw(encode(DmAck{"bob", d1.id}));
+    gw.send_raw(encode(DmAck{"carol", d2.id}));
+    REQUIRE(gw.ask<PingReply>(Ping{14}).nicks == 2);
+    CHECK(alice.ask<StatusReply>(StatusRequest{15}).inboxed == 0);
+
+    // UNLISTEN of one nick leaves the other; a DM to the first now waits in its inbox.
+    alice.send_raw(encode(Unlisten{"carol"}));  // not carol's listener: ignored
+    gw.send_raw(encode(Unlisten{"bob"}));
+    ping = gw.ask<PingReply>(Ping{16});
+    CHECK(ping.listening);
+    CHECK(ping.nicks == 1);
+    CHECK_FALSE(alice.ask<DmReply>(Dm{17, "alice", a.token, "bob", "later"}).delivered);
+    CHECK(alice.ask<DmReply>(Dm{18, "alice", a.token, "carol", "now"}).delivered);
+    REQUIRE(decode_as(gw.recv_raw(), d1) == Status::ok);
+    CHECK(d1.text == "now");
+
+    // bob's own LISTEN from another socket takes bob only; the gateway keeps carol and gets no LISTEN_END,
+    // since it no longer listened for bob.
+    RawClient cli(b.server.endpoints().client);
+    REQUIRE(gw.ask<ListenReply>(Listen{19, "bob", bob.token}).status == 0);
+    REQUIRE(decode_as(gw.recv_raw(), d1) == Status::ok);
+    CHECK(d1.text == "later");  // bob's inbox, delivered on attaching
+    REQUIRE(cli.ask<ListenReply>(Listen{20, "bob", bob.token}).status == 0);
+    REQUIRE(decode_as(cli.recv_raw(), d2) == Status::ok);
+    CHECK(d2.text == "later");  // not acknowledged by the gateway: the new listener gets it again
+    ListenEnd end;
+    REQUIRE(decode_as(gw.recv_raw(), end) == Status::ok);
+    CHECK(end.nick == "bob");
+    CHECK(end.reason == "replaced");
+    ping = gw.ask<PingReply>(Ping{21});
+    CHECK(ping.nicks == 1);
+    CHECK(cli.ask<PingReply>(Ping{22}).nicks == 1);
+    st = alice.ask<StatusReply>(StatusRequest{23});
+    CHECK(st.listeners == 2);
+    CHECK(st.listener_sockets == 2);
+}
+
 TEST_CASE("PING reports of lost events count only from the attached listener, and saturate") {
     RunningBroker b(local_config());
     RawClient alice(b.server.endpoints().client), other(b.server.endpoints().client);

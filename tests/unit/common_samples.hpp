@@ -164,7 +164,12 @@ inline Ping sample() {
 }
 template <>
 inline PingReply sample() {
-    return {.rid = 23, .status = 1, .error = "bad request", .boot = "3f2a9c0d5e7b1a46", .listening = true};
+    return {.rid = 23,
+            .status = 1,
+            .error = "bad request",
+            .boot = "3f2a9c0d5e7b1a46",
+            .listening = true,
+            .nicks = 4096};
 }
 template <>
 inline StatusRequest sample() {
@@ -179,6 +184,7 @@ inline StatusReply sample() {
             .rooms = 7,
             .listeners = 3,
             .inboxed = 12,
+            .listener_sockets = 2,
             .workers = {{"w1", "hostA", 1234, 4, 99, 250}, {"w2", "hostB", 5678, 3, 1, 1}},
             .requests = 1'000'000,
             .dropped = {{"malformed", 2}, {"worker_timeout", 1}, {"unroutable", 5}},
