@@ -106,10 +106,18 @@ void Broker::handle_request(const std::string& client, Decoded& d, std::string_v
 }
 
 void Broker::on_hello(const std::string& client, const Hello& r) {
+    // Without CURVE no connection is authenticated, and a claim gives no more than opening more connections
+    // would (docs/security.md); with it, only a gateway key may claim.
+    if (r.gateway && zap_) {
+        spdlog::info("gateway claim from a connection without a gateway key refused");
+        clients_.set_gateway(client, false, mono_ms());
+        return reply(client, HelloReply{r.rid}, Status::not_authorized, "not a gateway key");
+    }
+    clients_.set_gateway(client, r.gateway, mono_ms());
     Limits lim{cfg_.max_text, cfg_.max_batch, cfg_.max_frame,
                cfg_.history,  cfg_.inbox,     static_cast<std::uint64_t>(cfg_.heartbeat_ms)};
     std::string events = cfg_.events_advertise.empty() ? bound_.events : cfg_.events_advertise;
-    reply(client, HelloReply{r.rid, 0, {}, kProtocolVersion, events, lim, boot_});
+    reply(client, HelloReply{r.rid, 0, {}, kProtocolVersion, events, lim, boot_, r.gateway});
 }
 
 void Broker::on_ping(const std::string& client, const Ping& r) {
@@ -269,6 +277,7 @@ void Broker::on_status(const std::string& client, const StatusRequest& r) {
     rep.rooms = rooms_.rooms_with_members();
     rep.listeners = registry_.listener_count();
     rep.listener_sockets = registry_.listener_socket_count();
+    rep.gateways = clients_.gateways();
     rep.inboxed = registry_.inboxed();
     stats_.fill(rep);
     if (zap_) rep.dropped["refused.unknown_key"] = zap_->refused_unknown_key();

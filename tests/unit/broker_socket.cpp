@@ -286,3 +286,54 @@ TEST_CASE("a sync subscription is answered on its own topic") {
     REQUIRE(body_as(d, s) == Status::ok);
     CHECK(s.nonce == "abc123");
 }
+
+TEST_CASE("a gateway is not throttled as one client, while each nick it acts for still is") {
+    BrokerConfig cfg = local_config();
+    cfg.client_rate = 0.001;  // no refill within the test
+    cfg.client_burst = 10;
+    cfg.nick_rate = 0.001;
+    cfg.nick_burst = 3;
+    cfg.inbox = 100;
+    RunningBroker b(cfg);
+    RawClient gw(b.server.endpoints().client), plain(b.server.endpoints().client);
+
+    auto hello = gw.ask<HelloReply>(Hello{1, true});
+    REQUIRE(hello.status == 0);
+    CHECK(hello.gateway);
+    auto alice = gw.ask<RegisterReply>(Register{2, "alice"});
+    auto bob = gw.ask<RegisterReply>(Register{3, "bob"});
+    REQUIRE((alice.status == 0 && bob.status == 0));
+    // Far more requests than the identity's burst of 10: all served.
+    for (std::uint64_t rid = 10; rid < 60; ++rid) REQUIRE(gw.ask<PingReply>(Ping{rid}).status == 0);
+    // Each nick's own bucket (3) still refuses its fourth DM, whatever the other nick does.
+    for (const auto& [nick, token] : {std::pair{"alice", alice.token}, std::pair{"bob", bob.token}}) {
+        for (int i = 0; i < 3; ++i) CHECK(gw.ask<DmReply>(Dm{70, nick, token, "bob", "hi"}).status == 0);
+        CHECK(gw.ask<DmReply>(Dm{71, nick, token, "bob", "hi"}).status ==
+              static_cast<std::uint64_t>(Status::rate_limited));
+    }
+    auto st = gw.ask<StatusReply>(StatusRequest{80});
+    CHECK(st.gateways == 1);
+    CHECK(st.refused["rate_limited"] == 2);
+
+    // An ordinary client beside it is limited as before: its tenth frame is its last.
+    for (std::uint64_t rid = 1; rid <= 10; ++rid) REQUIRE(plain.ask<PingReply>(Ping{rid}).status == 0);
+    CHECK(plain.ask<PingReply>(Ping{11}).status == static_cast<std::uint64_t>(Status::rate_limited));
+
+    // Giving the role up makes the gateway charged again: the frames it sent as one were not counted.
+    hello = gw.ask<HelloReply>(Hello{90, false});
+    CHECK(hello.status == 0);
+    CHECK_FALSE(hello.gateway);
+    int served = 0;
+    while (served < 20 && gw.ask<PingReply>(Ping{91}).status == 0) ++served;
+    CHECK(served == 9);  // 10, less the claim's own HELLO
+}
+
+TEST_CASE("with CURVE off every gateway claim is accepted and shows in STATUS") {
+    RunningBroker b(local_config());
+    RawClient a(b.server.endpoints().client), c(b.server.endpoints().client);
+    CHECK(a.ask<HelloReply>(Hello{1, true}).gateway);
+    CHECK(c.ask<HelloReply>(Hello{2, true}).gateway);
+    CHECK(c.ask<StatusReply>(StatusRequest{3}).gateways == 2);
+    CHECK_FALSE(c.ask<HelloReply>(Hello{4}).gateway);  // a HELLO without the claim gives the role up
+    CHECK(c.ask<StatusReply>(StatusRequest{5}).gateways == 1);
+}
