@@ -106,21 +106,30 @@ void Broker::handle_request(const std::string& client, Decoded& d, std::string_v
 }
 
 void Broker::on_hello(const std::string& client, const Hello& r) {
+    // Without CURVE no connection is authenticated, and a claim gives no more than opening more connections
+    // would (docs/security.md); with it, only a gateway key may claim.
+    if (r.gateway && zap_) {
+        spdlog::info("gateway claim from a connection without a gateway key refused");
+        clients_.set_gateway(client, false, mono_ms());
+        return reply(client, HelloReply{r.rid}, Status::not_authorized, "not a gateway key");
+    }
+    clients_.set_gateway(client, r.gateway, mono_ms());
     Limits lim{cfg_.max_text, cfg_.max_batch, cfg_.max_frame,
                cfg_.history,  cfg_.inbox,     static_cast<std::uint64_t>(cfg_.heartbeat_ms)};
     std::string events = cfg_.events_advertise.empty() ? bound_.events : cfg_.events_advertise;
-    reply(client, HelloReply{r.rid, 0, {}, kProtocolVersion, events, lim, boot_});
+    reply(client, HelloReply{r.rid, 0, {}, kProtocolVersion, events, lim, boot_, r.gateway});
 }
 
 void Broker::on_ping(const std::string& client, const Ping& r) {
-    // A listener's PING is its heartbeat.
-    NickEntry* e = registry_.by_listener(client);
-    if (e) {
-        e->listener_seen_ms = mono_ms();
-        // Only attached listeners (token holders) report what their events socket lost.
+    // A listening socket's PING is the heartbeat of every nick it listens for.
+    ListenerSocket* s = registry_.listener_socket(client);
+    if (s) {
+        s->seen_ms = mono_ms();
+        // Only listeners (token holders) report what their events socket lost: one SUB socket, one report,
+        // however many nicks it listens for.
         stats_.add_slow_subscriber(r.missed);
     }
-    reply(client, PingReply{r.rid, 0, {}, boot_, e != nullptr});
+    reply(client, PingReply{r.rid, 0, {}, boot_, s != nullptr, s ? s->nicks.size() : 0});
 }
 
 void Broker::on_register(const std::string& client, const Register& r) {
@@ -217,9 +226,11 @@ void Broker::deliver_inbox(NickEntry& e) {
         return ok;
     });
     if (!ok) {
-        // The listener's socket is gone: the DMs stay in the inbox for the next one.
-        spdlog::info("listener of {} unreachable, detached", e.display);
-        registry_.detach_listener(e);
+        // The socket is gone or full, for all its nicks alike: detaching them all makes its next PING say
+        // `listening` false, so it attaches again. The DMs stay in the inbox for the next listener.
+        spdlog::info("listener of {} unreachable, detached from all its nicks", e.display);
+        std::string socket = *e.listener;
+        registry_.detach_socket(socket);
     }
 }
 
@@ -238,31 +249,26 @@ void Broker::on_listen(const std::string& client, const Listen& r) {
 }
 
 void Broker::on_dm_ack(const std::string& client, const DmAck& a) {
-    NickEntry* e = registry_.by_listener(client);
-    // Only the attached listener may acknowledge: anyone else could empty an inbox unread.
-    if (!e || fold_name(e->display) != fold_name(a.nick)) {
+    // Only the nick's own listener may acknowledge: anyone else could empty an inbox unread.
+    NickEntry* e = registry_.listened_by(client, a.nick);
+    if (!e) {
         ++stats_.dropped.malformed;
         return;
     }
-    e->listener_seen_ms = mono_ms();
+    registry_.listener_socket(client)->seen_ms = mono_ms();
     e->inbox.ack(a.upto);
 }
 
 void Broker::on_unlisten(const std::string& client, const Unlisten& u) {
-    NickEntry* e = registry_.by_listener(client);
-    if (!e || fold_name(e->display) != fold_name(u.nick)) return;
-    registry_.detach_listener(*e);
+    if (NickEntry* e = registry_.listened_by(client, u.nick)) registry_.detach_listener(*e);
 }
 
 void Broker::expire_listeners(std::int64_t now) {
-    std::int64_t deadline = now - cfg_.heartbeat_ms * cfg_.liveness;
-    registry_.for_each([&](NickEntry& e) {
-        if (e.listener && e.listener_seen_ms < deadline) {
-            spdlog::info("listener of {} silent, detached", e.display);
-            send_to_client(*e.listener, encode(ListenEnd{e.display, "silent"}));
-            registry_.detach_listener(e);
-        }
-    });
+    registry_.expire_listeners(now - cfg_.heartbeat_ms * cfg_.liveness,
+                               [&](const std::string& socket, NickEntry& e) {
+                                   spdlog::info("listener of {} silent, detached", e.display);
+                                   send_to_client(socket, encode(ListenEnd{e.display, "silent"}));
+                               });
 }
 
 void Broker::on_status(const std::string& client, const StatusRequest& r) {
@@ -270,6 +276,8 @@ void Broker::on_status(const std::string& client, const StatusRequest& r) {
     rep.nicks = registry_.size();
     rep.rooms = rooms_.rooms_with_members();
     rep.listeners = registry_.listener_count();
+    rep.listener_sockets = registry_.listener_socket_count();
+    rep.gateways = clients_.gateways();
     rep.inboxed = registry_.inboxed();
     stats_.fill(rep);
     if (zap_) rep.dropped["refused.unknown_key"] = zap_->refused_unknown_key();

@@ -47,27 +47,42 @@ void NickRegistry::remove(std::string_view nick) {
     nicks_.erase(fold_name(nick));
 }
 
-void NickRegistry::attach_listener(NickEntry& e, std::string routing_id, std::int64_t now_ms) {
-    detach_listener(e);
-    // A socket listens for one nick at a time: re-attaching it elsewhere detaches it there.
-    if (NickEntry* other = by_listener(routing_id)) detach_listener(*other);
-    listeners_[routing_id] = fold_name(e.display);
-    e.listener = std::move(routing_id);
-    e.listener_seen_ms = now_ms;
+void NickRegistry::attach_listener(NickEntry& e, const std::string& routing_id, std::int64_t now_ms) {
+    if (e.listener && *e.listener != routing_id) detach_listener(e);
+    ListenerSocket& s = sockets_[routing_id];
+    if (s.nicks.insert(&e).second) ++attached_;
+    s.seen_ms = now_ms;
+    e.listener = routing_id;
     e.inbox.rewind();
 }
 
 void NickRegistry::detach_listener(NickEntry& e) {
     if (!e.listener) return;
-    listeners_.erase(*e.listener);
+    auto it = sockets_.find(*e.listener);
+    if (it != sockets_.end() && it->second.nicks.erase(&e) > 0) {
+        --attached_;
+        // A socket entry exists only while it listens: PING_REPLY `listening` and STATUS read it so.
+        if (it->second.nicks.empty()) sockets_.erase(it);
+    }
     e.listener.reset();
 }
 
-NickEntry* NickRegistry::by_listener(std::string_view routing_id) {
-    auto it = listeners_.find(std::string(routing_id));
-    if (it == listeners_.end()) return nullptr;
-    auto n = nicks_.find(it->second);
-    return n == nicks_.end() ? nullptr : &n->second;
+void NickRegistry::detach_socket(std::string_view routing_id) {
+    auto it = sockets_.find(routing_id);
+    if (it == sockets_.end()) return;
+    for (NickEntry* e : it->second.nicks) e->listener.reset();
+    attached_ -= it->second.nicks.size();
+    sockets_.erase(it);
+}
+
+ListenerSocket* NickRegistry::listener_socket(std::string_view routing_id) {
+    auto it = sockets_.find(routing_id);
+    return it == sockets_.end() ? nullptr : &it->second;
+}
+
+NickEntry* NickRegistry::listened_by(std::string_view routing_id, std::string_view nick) {
+    NickEntry* e = find(nick);
+    return e && e->listener && *e->listener == routing_id ? e : nullptr;
 }
 
 std::size_t NickRegistry::inboxed() const {

@@ -32,7 +32,8 @@ struct Hello {
     static constexpr MsgType kType = MsgType::hello;
     using Reply = HelloReply;
     std::uint64_t rid = 0;
-    MSGPACK_DEFINE_MAP(rid)
+    bool gateway = false;  // claims the gateway role for this identity (docs/protocol.md, "Gateways")
+    MSGPACK_DEFINE_MAP(rid, gateway)
     bool operator==(const Hello&) const = default;
 };
 struct HelloReply {
@@ -43,7 +44,8 @@ struct HelloReply {
     std::string events;
     Limits limits;
     std::string boot;
-    MSGPACK_DEFINE_MAP(rid, status, error, version, events, limits, boot)
+    bool gateway = false;  // the identity is a gateway now
+    MSGPACK_DEFINE_MAP(rid, status, error, version, events, limits, boot, gateway)
     bool operator==(const HelloReply&) const = default;
 };
 
@@ -272,8 +274,9 @@ struct PingReply {
     static constexpr MsgType kType = MsgType::ping_reply;
     std::uint64_t rid = 0, status = 0;
     std::string error, boot;
-    bool listening = false;  // the sending socket is an attached listener
-    MSGPACK_DEFINE_MAP(rid, status, error, boot, listening)
+    bool listening = false;   // the sending socket listens for at least one nick
+    std::uint64_t nicks = 0;  // how many nicks it listens for
+    MSGPACK_DEFINE_MAP(rid, status, error, boot, listening, nicks)
     bool operator==(const PingReply&) const = default;
 };
 
@@ -296,6 +299,8 @@ struct StatusReply {
     std::uint64_t rid = 0, status = 0;
     std::string error;
     std::uint64_t nicks = 0, rooms = 0, listeners = 0, inboxed = 0;
+    std::uint64_t listener_sockets = 0;  // sockets listening for at least one nick (`listeners` counts nicks)
+    std::uint64_t gateways = 0;          // client identities that are gateways
     std::vector<WorkerInfo> workers;
     std::uint64_t requests = 0;
     std::map<std::string, std::uint64_t> dropped;
@@ -303,8 +308,8 @@ struct StatusReply {
     std::string boot;
     std::uint64_t uptime_ms = 0;
     std::map<std::string, std::uint64_t> refused;  // requests refused by a limit, by status name
-    MSGPACK_DEFINE_MAP(rid, status, error, nicks, rooms, listeners, inboxed, workers, requests, dropped, retried,
-                       moved, boot, uptime_ms, refused)
+    MSGPACK_DEFINE_MAP(rid, status, error, nicks, rooms, listeners, inboxed, workers, requests, dropped,
+                       retried, moved, boot, uptime_ms, refused, listener_sockets, gateways)
     bool operator==(const StatusReply&) const = default;
 };
 

@@ -37,7 +37,7 @@ CLIENT_REQUESTS = ["HELLO", "REGISTER", "UNREGISTER", "JOIN", "LEAVE", "SEND", "
                    "LISTEN", "PING", "STATUS"]
 # Field types of every client request (docs/protocol.md, message table).
 FIELDS = {
-    "HELLO": {"rid": "u64"},
+    "HELLO": {"rid": "u64", "gateway": "bool"},
     "REGISTER": {"rid": "u64", "nick": "str"},
     "UNREGISTER": {"rid": "u64", "nick": "str", "token": "str"},
     "JOIN": {"rid": "u64", "nick": "str", "token": "str", "room": "str"},
@@ -55,6 +55,7 @@ WRONG = {
     "u64": [-1, 1.5, "7", [7], {"a": 1}, True, None],
     "str": [5, ["x"], {"x": 1}, True, None, 2.5],
     "[str]": ["x", 5, [5], [None], [["x"]], {"x": "y"}, None],
+    "bool": [1, 0, "true", [True], {"a": True}, None],
 }
 
 
@@ -197,7 +198,7 @@ def client_port(c, tally, users):
     tally.section = "client: field types"
     # Every field of every request with values of the wrong type: bad_request in the request's reply type.
     base = {"rid": 0, "nick": "alice", "token": alice_tok, "room": "hostile", "to": "alice", "text": "t",
-            "texts": ["t"], "last": 1, "since": 0}
+            "texts": ["t"], "last": 1, "since": 0, "gateway": False}
     for name, fields in FIELDS.items():
         for field, ftype in fields.items():
             for bad in WRONG[ftype]:

@@ -121,3 +121,77 @@ TEST_CASE("client table: with no bound and no rate it keeps nothing") {
     for (int i = 0; i < 100; ++i) CHECK(t.admit("id" + std::to_string(i), 0, true) == Status::ok);
     CHECK(t.size() == 0);
 }
+
+TEST_CASE("client table: a gateway's frames are not charged while it stays active") {
+    ClientTable t(ClientLimits{{0.001, 3}, 100, 1000});
+    for (int i = 0; i < 3; ++i) CHECK(t.admit("gw", 0, true) == Status::ok);
+    CHECK(t.admit("gw", 0, true) == Status::rate_limited);
+    t.set_gateway("gw", true, 0);
+    CHECK(t.is_gateway("gw"));
+    CHECK(t.gateways() == 1);
+    // Far beyond the identity's rate, and for longer than the idle time, since it is never idle that long.
+    int refused = 0;
+    for (std::int64_t now = 0; now <= 10000; now += 10) {
+        for (int i = 0; i < 10; ++i) refused += t.admit("gw", now, true) == Status::ok ? 0 : 1;
+        // Other identities come and go meanwhile; eviction runs on every admit.
+        if (now % 500 == 0) CHECK(t.admit("c" + std::to_string(now), now, true) == Status::ok);
+    }
+    CHECK(refused == 0);
+    CHECK(t.is_gateway("gw"));
+    CHECK(t.gateways() == 1);
+    // An ordinary client beside it is still limited.
+    for (int i = 0; i < 3; ++i) CHECK(t.admit("plain", 10000, true) == Status::ok);
+    CHECK(t.admit("plain", 10000, true) == Status::rate_limited);
+}
+
+TEST_CASE("client table: a gateway evicted after being idle is charged again until it claims again") {
+    ClientTable t(ClientLimits{{0.001, 2}, 100, 1000});
+    CHECK(t.admit("gw", 0, true) == Status::ok);
+    t.set_gateway("gw", true, 0);
+    CHECK(t.admit("gw", 999, true) == Status::ok);  // PINGs count as activity
+    // Silent from 999 for idle_ms: its next frame finds it forgotten, with its mark.
+    CHECK(t.admit("gw", 1999, true) == Status::ok);
+    CHECK_FALSE(t.is_gateway("gw"));
+    CHECK(t.gateways() == 0);
+    CHECK(t.admit("gw", 1999, true) == Status::ok);
+    CHECK(t.admit("gw", 1999, true) == Status::rate_limited);
+    // Another HELLO with the claim makes it a gateway again.
+    t.set_gateway("gw", true, 1999);
+    CHECK(t.admit("gw", 1999, true) == Status::ok);
+    CHECK(t.gateways() == 1);
+    // Evicted by another identity's frame just the same.
+    CHECK(t.admit("other", 5000, true) == Status::ok);
+    CHECK(t.gateways() == 0);
+    CHECK(t.size() == 1);
+}
+
+TEST_CASE("client table: giving up the gateway role makes the identity charged again") {
+    ClientTable t(ClientLimits{{0.001, 2}, 100, 1000});
+    CHECK(t.admit("gw", 0, true) == Status::ok);
+    t.set_gateway("gw", true, 0);
+    for (int i = 0; i < 10; ++i) CHECK(t.admit("gw", 0, true) == Status::ok);
+    t.set_gateway("gw", false, 0);
+    t.set_gateway("gw", false, 0);  // twice: counted once
+    CHECK(t.gateways() == 0);
+    CHECK(t.admit("gw", 0, true) == Status::ok);  // the claim's own frame took the first token
+    CHECK(t.admit("gw", 0, true) == Status::rate_limited);
+    t.set_gateway("nobody", false, 0);  // no entry is made for an ordinary client
+    CHECK(t.size() == 1);
+}
+
+TEST_CASE("client table: with the limits off it keeps only gateways, and forgets idle ones") {
+    ClientTable t(ClientLimits{{0, 1}, 0, 1000});
+    for (int i = 0; i < 100; ++i) CHECK(t.admit("id" + std::to_string(i), 0, true) == Status::ok);
+    CHECK(t.size() == 0);
+    t.set_gateway("gw", true, 0);
+    CHECK(t.size() == 1);
+    CHECK(t.gateways() == 1);
+    CHECK(t.admit("stranger", 500, true) == Status::ok);
+    CHECK(t.size() == 1);  // still no entry for an ordinary client
+    CHECK(t.admit("gw", 900, true) == Status::ok);
+    CHECK(t.admit("stranger", 1800, true) == Status::ok);
+    CHECK(t.is_gateway("gw"));  // heard at 900
+    CHECK(t.admit("stranger", 1900, true) == Status::ok);
+    CHECK(t.gateways() == 0);
+    CHECK(t.size() == 0);
+}

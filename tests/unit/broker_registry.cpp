@@ -36,19 +36,137 @@ TEST_CASE("a nick is unique case-insensitively and proven only by its token") {
     CHECK(reg.size() == 1);
 }
 
-TEST_CASE("listeners are found by routing id and replaced, not duplicated") {
-    NickRegistry reg(10);
+namespace {
+
+// Registers each nick in `reg` and returns nothing: tests reach the entries with find().
+void register_all(NickRegistry& reg, std::initializer_list<const char*> nicks) {
     std::string t;
-    REQUIRE(reg.register_nick("alice", t) == Status::ok);
+    for (const char* n : nicks) REQUIRE(reg.register_nick(n, t) == Status::ok);
+}
+
+// The nicks (as registered) that the socket listens for, sorted; empty when it listens for none.
+std::vector<std::string> nicks_of(NickRegistry& reg, std::string_view socket) {
+    std::vector<std::string> out;
+    if (ListenerSocket* s = reg.listener_socket(socket)) {
+        for (const NickEntry* e : s->nicks) out.push_back(e->display);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+using Names = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("a nick has one listener: a LISTEN from another socket moves it there") {
+    NickRegistry reg(10);
+    register_all(reg, {"alice"});
     NickEntry* e = reg.find("alice");
     reg.attach_listener(*e, "sock1", 0);
-    CHECK(reg.by_listener("sock1") == e);
+    CHECK(reg.listened_by("sock1", "ALICE") == e);
     reg.attach_listener(*e, "sock2", 0);
-    CHECK(reg.by_listener("sock1") == nullptr);
-    CHECK(reg.by_listener("sock2") == e);
+    CHECK(reg.listened_by("sock1", "alice") == nullptr);
+    CHECK(reg.listener_socket("sock1") == nullptr);  // it listens for nothing now
+    CHECK(reg.listened_by("sock2", "alice") == e);
     CHECK(reg.listener_count() == 1);
+    CHECK(reg.listener_socket_count() == 1);
     reg.detach_listener(*e);
     CHECK(reg.listener_count() == 0);
+    CHECK(reg.listener_socket_count() == 0);
+}
+
+TEST_CASE("one socket listens for several nicks, and a LISTEN elsewhere takes only that nick away") {
+    NickRegistry reg(10);
+    register_all(reg, {"alice", "bob", "carol"});
+    NickEntry *a = reg.find("alice"), *b = reg.find("bob"), *c = reg.find("carol");
+    reg.attach_listener(*a, "gw", 0);
+    reg.attach_listener(*b, "gw", 0);
+    reg.attach_listener(*c, "gw", 0);
+    CHECK(nicks_of(reg, "gw") == Names{"alice", "bob", "carol"});
+    CHECK(reg.listener_count() == 3);
+    CHECK(reg.listener_socket_count() == 1);
+    // Attaching the same socket again for a nick it has is not a second attachment.
+    reg.attach_listener(*b, "gw", 0);
+    CHECK(reg.listener_count() == 3);
+
+    // bob's LISTEN from his own client replaces the gateway for bob only.
+    reg.attach_listener(*b, "bob-cli", 0);
+    CHECK(nicks_of(reg, "gw") == Names{"alice", "carol"});
+    CHECK(nicks_of(reg, "bob-cli") == Names{"bob"});
+    CHECK(reg.listener_count() == 3);
+    CHECK(reg.listener_socket_count() == 2);
+
+    // A DM_ACK or UNLISTEN names a nick: only the nick's own listener is it, whatever else it listens for.
+    CHECK(reg.listened_by("gw", "bob") == nullptr);
+    CHECK(reg.listened_by("bob-cli", "alice") == nullptr);
+    CHECK(reg.listened_by("gw", "carol") == c);
+    CHECK(reg.listened_by("gw", "nobody") == nullptr);
+
+    // UNLISTEN of one nick leaves the others; unregistering a nick detaches it.
+    reg.detach_listener(*a);
+    CHECK(nicks_of(reg, "gw") == Names{"carol"});
+    reg.remove("carol");
+    CHECK(reg.listener_socket("gw") == nullptr);
+    CHECK(reg.listener_count() == 1);
+    CHECK(reg.listener_socket_count() == 1);
+}
+
+TEST_CASE("liveness is the socket's: one heartbeat keeps all its nicks, a silent socket loses all of them") {
+    NickRegistry reg(10);
+    register_all(reg, {"alice", "bob", "carol", "dave"});
+    reg.attach_listener(*reg.find("alice"), "gw", 0);
+    reg.attach_listener(*reg.find("bob"), "gw", 0);
+    reg.attach_listener(*reg.find("carol"), "gw", 0);
+    reg.attach_listener(*reg.find("dave"), "cli", 0);
+    std::vector<std::pair<std::string, std::string>> ended;  // (socket, nick)
+    auto expire = [&](std::int64_t deadline) {
+        reg.expire_listeners(deadline, [&](const std::string& socket, NickEntry& e) {
+            CHECK(e.listener == socket);  // told before it is detached
+            ended.emplace_back(socket, e.display);
+        });
+        std::sort(ended.begin(), ended.end());
+    };
+
+    // One heartbeat from the gateway (a PING) at 2500 refreshes its three nicks at once.
+    reg.listener_socket("gw")->seen_ms = 2500;
+    expire(2000);
+    CHECK(ended == std::vector<std::pair<std::string, std::string>>{{"cli", "dave"}});
+    CHECK(nicks_of(reg, "gw") == Names{"alice", "bob", "carol"});
+    CHECK_FALSE(reg.find("dave")->listener.has_value());
+
+    // A LISTEN is heard too: attaching a nick refreshes the whole socket.
+    register_all(reg, {"erin"});
+    reg.attach_listener(*reg.find("erin"), "gw", 4000);
+    ended.clear();
+    expire(3500);
+    CHECK(ended.empty());
+
+    ended.clear();
+    expire(5000);
+    CHECK(ended == std::vector<std::pair<std::string, std::string>>{
+                       {"gw", "alice"}, {"gw", "bob"}, {"gw", "carol"}, {"gw", "erin"}});
+    CHECK(reg.listener_socket("gw") == nullptr);
+    CHECK(reg.listener_count() == 0);
+    CHECK(reg.listener_socket_count() == 0);
+    for (const char* n : {"alice", "bob", "carol", "erin"}) CHECK_FALSE(reg.find(n)->listener.has_value());
+}
+
+TEST_CASE("detaching a socket detaches it from all its nicks and from nothing else") {
+    NickRegistry reg(10);
+    register_all(reg, {"alice", "bob", "carol"});
+    reg.attach_listener(*reg.find("alice"), "gw", 0);
+    reg.attach_listener(*reg.find("bob"), "gw", 0);
+    reg.attach_listener(*reg.find("carol"), "cli", 0);
+    reg.detach_socket("gw");
+    reg.detach_socket("unknown");
+    CHECK(reg.listener_socket("gw") == nullptr);
+    CHECK_FALSE(reg.find("alice")->listener.has_value());
+    CHECK_FALSE(reg.find("bob")->listener.has_value());
+    CHECK(nicks_of(reg, "cli") == Names{"carol"});
+    CHECK(reg.listener_count() == 1);
+    // The nicks can be attached again, to the same socket.
+    reg.attach_listener(*reg.find("alice"), "gw", 0);
+    CHECK(nicks_of(reg, "gw") == Names{"alice"});
 }
 
 TEST_CASE("the inbox numbers DMs, keeps them until acknowledged and is bounded") {

@@ -183,6 +183,75 @@ TEST_CASE("DMs wait in a bounded inbox and reach the listener, which acknowledge
     CHECK(st.inboxed == 1);  // "live" is not acknowledged yet
 }
 
+TEST_CASE("one socket listens for two nicks: DMs to each, acks of each, one PING for both") {
+    RunningBroker b(local_config());
+    RawClient gw(b.server.endpoints().client), alice(b.server.endpoints().client);
+    auto a = alice.ask<RegisterReply>(Register{1, "alice"});
+    auto bob = gw.ask<RegisterReply>(Register{2, "bob"});
+    auto carol = gw.ask<RegisterReply>(Register{3, "carol"});
+    REQUIRE((a.status == 0 && bob.status == 0 && carol.status == 0));
+    auto lost = [&] { return alice.ask<StatusReply>(StatusRequest{9}).dropped["slow_subscriber"]; };
+
+    REQUIRE(gw.ask<ListenReply>(Listen{4, "bob", bob.token}).status == 0);
+    REQUIRE(gw.ask<ListenReply>(Listen{5, "carol", carol.token}).status == 0);
+    auto ping = gw.ask<PingReply>(Ping{6, 3});
+    CHECK(ping.listening);
+    CHECK(ping.nicks == 2);
+    CHECK(lost() == 3);  // the socket's report, counted once and not once per nick
+    auto st = alice.ask<StatusReply>(StatusRequest{7});
+    CHECK(st.listeners == 2);
+    CHECK(st.listener_sockets == 1);
+
+    // Each DM reaches the one socket, addressed to its nick.
+    CHECK(alice.ask<DmReply>(Dm{10, "alice", a.token, "bob", "to bob"}).delivered);
+    CHECK(alice.ask<DmReply>(Dm{11, "alice", a.token, "carol", "to carol"}).delivered);
+    DmDeliver d1, d2;
+    REQUIRE(decode_as(gw.recv_raw(), d1) == Status::ok);
+    REQUIRE(decode_as(gw.recv_raw(), d2) == Status::ok);
+    CHECK(std::pair(d1.to, d1.text) == std::pair<std::string, std::string>("bob", "to bob"));
+    CHECK(std::pair(d2.to, d2.text) == std::pair<std::string, std::string>("carol", "to carol"));
+
+    // An ack from a socket that is not the nick's listener is ignored; the listener's acks of both are taken.
+    alice.send_raw(encode(DmAck{"bob", d1.id}));
+    REQUIRE(alice.ask<PingReply>(Ping{12}).nicks == 0);  // the ack has been read before this answer
+    CHECK(alice.ask<StatusReply>(StatusRequest{13}).inboxed == 2);
+    gw.send_raw(encode(DmAck{"bob", d1.id}));
+    gw.send_raw(encode(DmAck{"carol", d2.id}));
+    REQUIRE(gw.ask<PingReply>(Ping{14}).nicks == 2);
+    CHECK(alice.ask<StatusReply>(StatusRequest{15}).inboxed == 0);
+
+    // UNLISTEN of one nick leaves the other; a DM to the first now waits in its inbox.
+    alice.send_raw(encode(Unlisten{"carol"}));  // not carol's listener: ignored
+    gw.send_raw(encode(Unlisten{"bob"}));
+    ping = gw.ask<PingReply>(Ping{16});
+    CHECK(ping.listening);
+    CHECK(ping.nicks == 1);
+    CHECK_FALSE(alice.ask<DmReply>(Dm{17, "alice", a.token, "bob", "later"}).delivered);
+    CHECK(alice.ask<DmReply>(Dm{18, "alice", a.token, "carol", "now"}).delivered);
+    REQUIRE(decode_as(gw.recv_raw(), d1) == Status::ok);
+    CHECK(d1.text == "now");
+
+    // bob's own LISTEN from another socket takes bob only; the gateway keeps carol and gets no LISTEN_END,
+    // since it no longer listened for bob.
+    RawClient cli(b.server.endpoints().client);
+    REQUIRE(gw.ask<ListenReply>(Listen{19, "bob", bob.token}).status == 0);
+    REQUIRE(decode_as(gw.recv_raw(), d1) == Status::ok);
+    CHECK(d1.text == "later");  // bob's inbox, delivered on attaching
+    REQUIRE(cli.ask<ListenReply>(Listen{20, "bob", bob.token}).status == 0);
+    REQUIRE(decode_as(cli.recv_raw(), d2) == Status::ok);
+    CHECK(d2.text == "later");  // not acknowledged by the gateway: the new listener gets it again
+    ListenEnd end;
+    REQUIRE(decode_as(gw.recv_raw(), end) == Status::ok);
+    CHECK(end.nick == "bob");
+    CHECK(end.reason == "replaced");
+    ping = gw.ask<PingReply>(Ping{21});
+    CHECK(ping.nicks == 1);
+    CHECK(cli.ask<PingReply>(Ping{22}).nicks == 1);
+    st = alice.ask<StatusReply>(StatusRequest{23});
+    CHECK(st.listeners == 2);
+    CHECK(st.listener_sockets == 2);
+}
+
 TEST_CASE("PING reports of lost events count only from the attached listener, and saturate") {
     RunningBroker b(local_config());
     RawClient alice(b.server.endpoints().client), other(b.server.endpoints().client);
@@ -216,4 +285,55 @@ TEST_CASE("a sync subscription is answered on its own topic") {
     Sync s;
     REQUIRE(body_as(d, s) == Status::ok);
     CHECK(s.nonce == "abc123");
+}
+
+TEST_CASE("a gateway is not throttled as one client, while each nick it acts for still is") {
+    BrokerConfig cfg = local_config();
+    cfg.client_rate = 0.001;  // no refill within the test
+    cfg.client_burst = 10;
+    cfg.nick_rate = 0.001;
+    cfg.nick_burst = 3;
+    cfg.inbox = 100;
+    RunningBroker b(cfg);
+    RawClient gw(b.server.endpoints().client), plain(b.server.endpoints().client);
+
+    auto hello = gw.ask<HelloReply>(Hello{1, true});
+    REQUIRE(hello.status == 0);
+    CHECK(hello.gateway);
+    auto alice = gw.ask<RegisterReply>(Register{2, "alice"});
+    auto bob = gw.ask<RegisterReply>(Register{3, "bob"});
+    REQUIRE((alice.status == 0 && bob.status == 0));
+    // Far more requests than the identity's burst of 10: all served.
+    for (std::uint64_t rid = 10; rid < 60; ++rid) REQUIRE(gw.ask<PingReply>(Ping{rid}).status == 0);
+    // Each nick's own bucket (3) still refuses its fourth DM, whatever the other nick does.
+    for (const auto& [nick, token] : {std::pair{"alice", alice.token}, std::pair{"bob", bob.token}}) {
+        for (int i = 0; i < 3; ++i) CHECK(gw.ask<DmReply>(Dm{70, nick, token, "bob", "hi"}).status == 0);
+        CHECK(gw.ask<DmReply>(Dm{71, nick, token, "bob", "hi"}).status ==
+              static_cast<std::uint64_t>(Status::rate_limited));
+    }
+    auto st = gw.ask<StatusReply>(StatusRequest{80});
+    CHECK(st.gateways == 1);
+    CHECK(st.refused["rate_limited"] == 2);
+
+    // An ordinary client beside it is limited as before: its tenth frame is its last.
+    for (std::uint64_t rid = 1; rid <= 10; ++rid) REQUIRE(plain.ask<PingReply>(Ping{rid}).status == 0);
+    CHECK(plain.ask<PingReply>(Ping{11}).status == static_cast<std::uint64_t>(Status::rate_limited));
+
+    // Giving the role up makes the gateway charged again: the frames it sent as one were not counted.
+    hello = gw.ask<HelloReply>(Hello{90, false});
+    CHECK(hello.status == 0);
+    CHECK_FALSE(hello.gateway);
+    int served = 0;
+    while (served < 20 && gw.ask<PingReply>(Ping{91}).status == 0) ++served;
+    CHECK(served == 9);  // 10, less the claim's own HELLO
+}
+
+TEST_CASE("with CURVE off every gateway claim is accepted and shows in STATUS") {
+    RunningBroker b(local_config());
+    RawClient a(b.server.endpoints().client), c(b.server.endpoints().client);
+    CHECK(a.ask<HelloReply>(Hello{1, true}).gateway);
+    CHECK(c.ask<HelloReply>(Hello{2, true}).gateway);
+    CHECK(c.ask<StatusReply>(StatusRequest{3}).gateways == 2);
+    CHECK_FALSE(c.ask<HelloReply>(Hello{4}).gateway);  // a HELLO without the claim gives the role up
+    CHECK(c.ask<StatusReply>(StatusRequest{5}).gateways == 1);
 }

@@ -51,7 +51,7 @@ inline ErrorReply sample() {
 }
 template <>
 inline Hello sample() {
-    return {.rid = 1};
+    return {.rid = 1, .gateway = true};
 }
 template <>
 inline HelloReply sample() {
@@ -61,7 +61,8 @@ inline HelloReply sample() {
             .version = 1,
             .events = "tcp://10.0.0.1:5558",
             .limits = {4096, 64, 262144, 1000, 1000, 1000},
-            .boot = "3f2a9c0d5e7b1a46"};
+            .boot = "3f2a9c0d5e7b1a46",
+            .gateway = true};
 }
 template <>
 inline Register sample() {
@@ -164,7 +165,12 @@ inline Ping sample() {
 }
 template <>
 inline PingReply sample() {
-    return {.rid = 23, .status = 1, .error = "bad request", .boot = "3f2a9c0d5e7b1a46", .listening = true};
+    return {.rid = 23,
+            .status = 1,
+            .error = "bad request",
+            .boot = "3f2a9c0d5e7b1a46",
+            .listening = true,
+            .nicks = 4096};
 }
 template <>
 inline StatusRequest sample() {
@@ -179,6 +185,8 @@ inline StatusReply sample() {
             .rooms = 7,
             .listeners = 3,
             .inboxed = 12,
+            .listener_sockets = 2,
+            .gateways = 1,
             .workers = {{"w1", "hostA", 1234, 4, 99, 250}, {"w2", "hostB", 5678, 3, 1, 1}},
             .requests = 1'000'000,
             .dropped = {{"malformed", 2}, {"worker_timeout", 1}, {"unroutable", 5}},
