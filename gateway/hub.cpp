@@ -48,6 +48,8 @@ void Hub::tick(std::int64_t now_ms) {
     if (!hello_done_ && now_ms >= next_hello_ms_) {
         next_hello_ms_ = now_ms + kHelloRetryMs;
         Hello h;
+        // A gateway carries many users: the broker charges their requests to their nicks, not to this socket.
+        h.gateway = true;
         ask(h, [this](const HelloReply& r) {
             if (r.status != 0) {
                 if (r.status != static_cast<std::uint64_t>(Status::timeout))
@@ -56,6 +58,7 @@ void Hub::tick(std::int64_t now_ms) {
             }
             if (hello_done_) return;
             hello_done_ = true;
+            if (!r.gateway) spdlog::warn("the broker did not accept this gateway's claim: its users share one rate limit");
             limits_ = r.limits;
             broker_.connect_events(r.events);
             bool restarted = !boot_.empty() && boot_ != r.boot;
@@ -81,7 +84,8 @@ void Hub::tick(std::int64_t now_ms) {
                 next_hello_ms_ = now_ms_;
                 boot_ = r.boot;
                 listen_all();
-            } else if (!r.listening && !nicks_.empty()) {
+            } else if (r.nicks < attached_nicks()) {
+                // The broker lost some of this socket's nicks (detached as silent while the link stalled).
                 listen_all();
             }
         });
@@ -92,6 +96,12 @@ void Hub::tick(std::int64_t now_ms) {
     }
     for (auto it = kept_.begin(); it != kept_.end();)
         it = it->second.expires_ms < now_ms ? kept_.erase(it) : std::next(it);
+}
+
+std::size_t Hub::attached_nicks() const {
+    std::size_t n = 0;
+    for (const auto& [folded, st] : nicks_) n += st.attached;
+    return n;
 }
 
 void Hub::listen_all() {
@@ -118,6 +128,7 @@ void Hub::listen_all() {
 void Hub::on_listen_ok(const std::string& folded, const ListenReply& r) {
     auto it = nicks_.find(folded);
     if (it == nicks_.end()) return;
+    it->second.attached = true;
     std::set<std::string> now(r.rooms.begin(), r.rooms.end());
     auto before = it->second.rooms;
     for (const auto& room : before)
@@ -149,7 +160,7 @@ void Hub::connect(MqttSession& s, std::string_view nick, const std::string& toke
         if (present && s.subscriptions().dm_qos()) dms_wanted(s);
     };
     auto known = nicks_.find(folded);
-    if (known != nicks_.end() && known->second.token == token) return attach();
+    if (known != nicks_.end() && known->second.token == token && known->second.attached) return attach();
     // The session may be gone when the answer comes.
     std::weak_ptr<bool> alive = s.liveness();
     auto* sp = &s;

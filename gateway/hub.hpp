@@ -77,6 +77,7 @@ class Hub {
         std::set<std::string> rooms;  // folded names of the rooms it is a member of
         std::deque<HeldDm> dms;           // delivered by the broker, not yet acknowledged
         std::uint64_t seen = 0;       // highest DM id received
+        bool attached = false;        // this gateway is the nick's listener (false once another took it)
     };
     struct RoomState {
         std::set<std::string> nicks;  // attached nicks (folded) that are members
@@ -97,6 +98,7 @@ class Hub {
     void ask(Req req, F on_reply);
     void call(std::uint64_t rid, const std::string& frame, PendingCalls::Callback cb);
     void listen_all();
+    std::size_t attached_nicks() const;
     void on_listen_ok(const std::string& folded, const ListenReply& r);
 
     // hub_rooms.cpp

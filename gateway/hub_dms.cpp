@@ -72,7 +72,9 @@ void Hub::on_listen_end(const ListenEnd& e) {
     } else if (e.reason == "silent") {
         listen_all();
     }
-    // "replaced": another gateway or a chatctl listener took the nick's DMs (docs/mqtt.md, "DMs").
+    // "replaced": another gateway or a chatctl listener took the nick's DMs (docs/mqtt.md, "DMs"); taking them
+    // back at once would make two gateways take turns.
+    if (e.reason == "replaced") it->second.attached = false;
 }
 
 }  // namespace chatbus::gateway

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """MQTT users and chatctl users chat with each other through chatbus-gateway (docs/mqtt.md), with the MQTT
 clients people use: mosquitto_sub/mosquitto_pub and paho-mqtt."""
-from chatbus_harness import check, check_eq, run_checks
+import json
+
+from chatbus_harness import Cluster, check, check_eq, run_checks
 from mqtt_harness import Gateway, MosquittoSub, PahoClient, mosquitto_pub
 
 
@@ -135,10 +137,55 @@ def two_gateways(c):
     b.close()
 
 
+def rate_limits_per_nick(c):
+    """The broker allows 5 requests per second per identity and per nick: through a gateway, one nick's flood
+    is refused while another nick on the same gateway (the same broker connection) still gets through."""
+    gw = Gateway(c)
+    alice, bob = c.user("alice"), c.user("bob")
+    alice.register("alice")
+    bob.register("bob")
+    a = PahoClient(gw, "alice", alice.token())
+    b = PahoClient(gw, "bob", bob.token())
+    check_eq(a.connect()[0], 0, "alice connects")
+    check_eq(b.connect()[0], 0, "bob connects")
+    check_eq(a.subscribe(["chatbus/room/r"]), [1], "alice joins r")
+    check_eq(b.subscribe(["chatbus/room/r"]), [1], "bob joins r")
+    for i in range(20):
+        a.c.publish("chatbus/room/r", "flood %d" % i, qos=0)
+    # The sentinel's PUBACK follows, on the wire, the refusal of every earlier PUBLISH (the broker answers in
+    # order), and paho hands messages over in wire order: once it is acknowledged, every refusal is queued.
+    a.publish("chatbus/room/r", "sentinel", qos=1)
+    refused = 0
+    while not a.messages.empty():
+        topic, payload, _ = a.messages.get_nowait()
+        if topic == "chatbus/error":
+            check_eq(json.loads(payload)["status"], "rate_limited", "alice's refusal")
+            refused += 1
+    check(refused >= 10, "only %d of alice's 21 sends were refused with a 5/s limit" % refused)
+    # bob's own bucket is untouched by alice's flood, although both came through one gateway socket.
+    for i in range(4):
+        b.publish("chatbus/room/r", "bob %d" % i, qos=1)
+    texts = set()
+    while len(texts) < 4:
+        _, ev, _ = b.next(timeout=10.0, topic="chatbus/room/r")
+        if ev.get("nick") == "bob" and ev.get("kind") == "message":
+            texts.add(ev["text"])
+    check_eq(sorted(texts), ["bob 0", "bob 1", "bob 2", "bob 3"], "bob's messages all went through")
+    a.close()
+    b.close()
+
+
+def limited_cluster():
+    return Cluster(workers=1, broker_args=["--nick-rate", "5", "--nick-burst", "5", "--client-rate", "5",
+                                           "--client-burst", "5"])
+
+
 if __name__ == "__main__":
     run_checks([
         ("mosquitto_sub/mosquitto_pub users and chatctl users chat both ways (rooms, DMs, wrong token)",
          mosquitto_clients_with_chatctl),
         ("paho: register anonymously, requests with replies, refusals on chatbus/error", paho_requests_and_errors),
         ("two gateways against one broker: room and DM across them", two_gateways),
+        ("rate limits apply per nick through a gateway, not to the gateway as one client", rate_limits_per_nick,
+         limited_cluster),
     ])

@@ -101,7 +101,8 @@ struct Fixture {
     Fixture() {
         hub.start(1000);
         auto hello = broker.last<Hello>();
-        answer(HelloReply{hello.rid, 0, {}, 1, "tcp://127.0.0.1:5558", Limits{4096, 64, 262144, 1000, 1000, 1000}, "b1"});
+        CHECK(hello.gateway);
+        answer(HelloReply{hello.rid, 0, {}, 1, "tcp://127.0.0.1:5558", Limits{4096, 64, 262144, 1000, 1000, 1000}, "b1", true});
         REQUIRE(hub.broker_up());
         CHECK(broker.events == "tcp://127.0.0.1:5558");
     }
