@@ -11,7 +11,7 @@
 #include <unordered_map>
 
 #include "common/status.hpp"
-#include "broker/token_bucket.hpp"
+#include "common/token_bucket.hpp"
 
 namespace chatbus {
 

@@ -13,7 +13,7 @@
 #include "broker/inbox.hpp"
 #include "common/status.hpp"
 #include "common/token.hpp"
-#include "broker/token_bucket.hpp"
+#include "common/token_bucket.hpp"
 
 namespace chatbus {
 

@@ -15,6 +15,7 @@ struct GatewayConfig {
     std::size_t max_sessions = 100000;
     std::int64_t session_expiry_s = 3600;
     std::int64_t request_timeout_ms = 5000;
+    double packet_rate = 1000, packet_burst = 2000;  // per connection; 0: unlimited
 };
 
 }  // namespace chatbus::gateway

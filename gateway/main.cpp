@@ -52,6 +52,13 @@ void add_options(CLI::App& app, Options& o) {
     app.add_option("--request-timeout-ms", cfg.request_timeout_ms, "how long the broker may take to answer")
         ->capture_default_str()
         ->check(CLI::Range(10, 600000));
+    app.add_option("--packet-rate", cfg.packet_rate,
+                   "MQTT packets per second one connection may send before it is closed (0: unlimited)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1e9));
+    app.add_option("--packet-burst", cfg.packet_burst, "packets a connection may send at once")
+        ->capture_default_str()
+        ->check(CLI::Range(1.0, 1e9));
     app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, critical or off")
         ->capture_default_str()
         ->check(chatbus::log_level_check());

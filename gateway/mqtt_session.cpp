@@ -52,6 +52,11 @@ void MqttSession::drain() {
         e = mqtt::decode_packet(view, mqtt::Role::server, lim_.decode, p, used);
         if (e != mqtt::DecodeError::none) break;
         at += used;
+        if (!lim_.packet_rate.unlimited() && !packets_.take(lim_.packet_rate, last_rx_ms_)) {
+            draining_ = false;
+            spdlog::debug("session {}: more than {} packets/s, closing", id_, lim_.packet_rate.per_second);
+            return close(CloseReason::flood);
+        }
         handle(p);
     }
     draining_ = false;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.hpp"
+#include "common/token_bucket.hpp"
 #include "gateway/mqtt_decoder.hpp"
 #include "gateway/mqtt_packet.hpp"
 #include "gateway/session_writer.hpp"
@@ -28,10 +29,11 @@ struct SessionLimits {
     std::size_t queue = 1000;          // packets waiting to be written, QoS 1 deliveries unacknowledged included
     std::size_t max_filters = 256;     // subscriptions per session
     std::size_t max_pending = 1000;    // PUBLISH and SUBSCRIBE waiting for the broker
+    RateLimit packet_rate{1000, 2000};  // packets per second from the client, then it is closed
 };
 
 // Why a connection ended, as counted in the gateway's status (docs/mqtt.md, "Requests": `dropped`).
-enum class CloseReason { client, malformed, slow_consumer, keepalive, taken_over, unregistered, shutdown };
+enum class CloseReason { client, malformed, flood, slow_consumer, keepalive, taken_over, unregistered, shutdown };
 
 class MqttSession {
   public:
@@ -99,6 +101,7 @@ class MqttSession {
     bool clean_ = true;
     std::uint16_t keep_alive_s_ = 0;
     std::int64_t last_rx_ms_ = 0;
+    TokenBucket packets_;
     std::optional<mqtt::Will> will_;
     Subscriptions subs_;
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "broker/client_table.hpp"
-#include "broker/token_bucket.hpp"
+#include "common/token_bucket.hpp"
 
 using namespace chatbus;
 

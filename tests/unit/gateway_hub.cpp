@@ -74,7 +74,7 @@ struct FakeWriter : SessionWriter {
 struct Client {
     FakeWriter w;
     MqttSession s;
-    Client(Hub& hub, std::uint64_t id) : s(hub, w, id, SessionLimits{}) {}
+    Client(Hub& hub, std::uint64_t id, SessionLimits lim = {}) : s(hub, w, id, lim) {}
     void in(const mq::Packet& p) {
         std::string b;
         mq::encode(b, p);
@@ -399,4 +399,20 @@ TEST_CASE("a membership that goes and comes back (a broker restart) repeats no e
     p = c.w.take();
     REQUIRE(p.size() == 1);
     CHECK(payload_json(p[0])["seq"] == 5);
+}
+
+TEST_CASE("a connection sending faster than its packet rate is closed and counted as a flood") {
+    Fixture f;
+    SessionLimits lim;
+    lim.packet_rate = RateLimit{10, 10};
+    Client c(f.hub, 1, lim);
+    f.attach(c, "alice");  // the CONNECT took one token
+    std::string pings;
+    for (int i = 0; i < 9; ++i) mq::encode(pings, mq::Pingreq{});
+    c.s.on_bytes(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(pings.data()), pings.size()));
+    CHECK(c.w.take().size() == 9);
+    CHECK_FALSE(c.w.closed);
+    c.in(mq::Pingreq{});
+    CHECK(c.w.closed);
+    CHECK(f.hub.counters().flood == 1);
 }

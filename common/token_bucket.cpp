@@ -1,4 +1,4 @@
-#include "broker/token_bucket.hpp"
+#include "common/token_bucket.hpp"
 
 #include <algorithm>
 
