@@ -17,28 +17,31 @@ set(CHATBUS_SYSTEMD_UNITDIR /lib/systemd/system CACHE PATH "Where systemd system
 set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 # --- install -----------------------------------------------------------------------------------------------
-install(TARGETS chatbus-broker chatbus-worker chatctl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS chatbus-broker chatbus-worker chatbus-gateway chatctl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
-foreach(unit chatbus-broker.service chatbus-worker@.service chatbus.target)
+foreach(unit chatbus-broker.service chatbus-worker@.service chatbus-gateway.service chatbus.target)
   configure_file(${PROJECT_SOURCE_DIR}/deploy/${unit}.in ${CMAKE_BINARY_DIR}/deploy/${unit} @ONLY)
   install(FILES ${CMAKE_BINARY_DIR}/deploy/${unit} DESTINATION ${CHATBUS_SYSTEMD_UNITDIR})
 endforeach()
 
-install(FILES ${PROJECT_SOURCE_DIR}/deploy/broker.conf ${PROJECT_SOURCE_DIR}/deploy/worker.conf
-  DESTINATION ${CHATBUS_CONFDIR})
+set(CHATBUS_CONFIGS broker.conf worker.conf gateway.conf)
+list(TRANSFORM CHATBUS_CONFIGS PREPEND ${PROJECT_SOURCE_DIR}/deploy/ OUTPUT_VARIABLE chatbus_config_paths)
+install(FILES ${chatbus_config_paths} DESTINATION ${CHATBUS_CONFDIR})
 
 install(FILES
   ${PROJECT_SOURCE_DIR}/README.md
   ${PROJECT_SOURCE_DIR}/docs/architecture.md
   ${PROJECT_SOURCE_DIR}/docs/chatctl.md
   ${PROJECT_SOURCE_DIR}/docs/deploy.md
+  ${PROJECT_SOURCE_DIR}/docs/mqtt.md
   ${PROJECT_SOURCE_DIR}/docs/protocol.md
   DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # --- Debian package ----------------------------------------------------------------------------------------
 # The config files are conffiles: dpkg keeps the admin's edits on upgrade and removal (until purge).
-file(WRITE ${CMAKE_BINARY_DIR}/deploy/debian/conffiles
-  "${CHATBUS_CONFDIR}/broker.conf\n${CHATBUS_CONFDIR}/worker.conf\n")
+list(TRANSFORM CHATBUS_CONFIGS PREPEND ${CHATBUS_CONFDIR}/ OUTPUT_VARIABLE chatbus_conffiles)
+list(JOIN chatbus_conffiles "\n" chatbus_conffiles)
+file(WRITE ${CMAKE_BINARY_DIR}/deploy/debian/conffiles "${chatbus_conffiles}\n")
 foreach(script postinst prerm postrm)
   configure_file(${PROJECT_SOURCE_DIR}/deploy/debian/${script} ${CMAKE_BINARY_DIR}/deploy/debian/${script} COPYONLY)
 endforeach()
@@ -47,11 +50,12 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME chatbus)
 set(CPACK_PACKAGE_VENDOR "chatbus developers")
 set(CPACK_PACKAGE_CONTACT "chatbus developers <chatbus@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "distributed chat system on ZeroMQ: broker, workers and chatctl")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "distributed chat system on ZeroMQ: broker, workers, MQTT gateway and chatctl")
 set(CPACK_PACKAGE_DESCRIPTION
-  "chatbus-broker owns nicknames and routes requests, chatbus-worker instances run the rooms, chatctl is a
-scriptable command line. Ships systemd units (chatbus-broker.service, chatbus-worker@.service,
-chatbus.target) and commented configuration in /etc/chatbus; installing starts nothing.")
+  "chatbus-broker owns nicknames and routes requests, chatbus-worker instances run the rooms,
+chatbus-gateway lets MQTT 3.1.1 clients chat, chatctl is a scriptable command line. Ships systemd units
+(chatbus-broker.service, chatbus-worker@.service, chatbus-gateway.service, chatbus.target) and commented
+configuration in /etc/chatbus; installing starts nothing.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """chatbus under real systemd: builds the .deb with cpack, boots Debian 12 with systemd as PID 1 in
 systemd-nspawn, and runs tests/systemd/inside.sh there as a unit. Inside, it installs the package, verifies
-the units, starts the broker and two worker instances through chatbus.target, registers two nicks, exchanges
-a room message and a DM with chatctl, kills a worker with SIGKILL and sees systemd restart it and the room
-still work, reloads (log level applied, broken file ignored), restarts the broker (registrations kept) and
-stops everything.
+the units, starts the broker, two worker instances and the MQTT gateway through chatbus.target, registers
+two nicks, exchanges a room message and a DM with chatctl, chats through the gateway with mosquitto_sub and
+mosquitto_pub (both ways with chatctl users), kills a worker with SIGKILL and sees systemd restart it and the
+room still work, reloads (log level applied, broken file ignored), stops and starts the gateway alone,
+restarts the broker (registrations kept) and stops everything.
 
 The root file system is built once with debootstrap and cached (tests/systemd/make-rootfs.sh). Needs root,
 debootstrap and systemd-nspawn (scripts/install-deps.sh installs them). Where the container cannot be built
