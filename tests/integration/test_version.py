@@ -8,7 +8,7 @@ import subprocess
 from chatbus_harness import STATUS, T, Cluster, RawClient, bin_dir, check, check_eq, encode, run_checks
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BINARIES = ("chatbus-broker", "chatbus-worker", "chatctl", "chatbus-bench")
+BINARIES = ("chatbus-broker", "chatbus-worker", "chatbus-gateway", "chatctl", "chatbus-bench")
 LINE = re.compile(r"^(\S+) ([0-9]+\.[0-9]+\.[0-9]+) \(protocol ([0-9]+), (\w+)\)$")
 
 
