@@ -121,6 +121,7 @@ class Broker : RouterOutbox {
     zmq::context_t& ctx_;
     zmq::socket_t client_, worker_, xpub_;
     std::unique_ptr<ZapHandler> zap_;  // CURVE on: answers the handshakes of all three sockets
+    bool caller_gateway_key_ = false;  // CURVE on: the client message being handled came with a gateway key
     BrokerEndpoints bound_;
     bool bound_ok_ = false;
     std::atomic<bool> stop_{false};

@@ -39,6 +39,7 @@ struct BrokerConfig {
     std::string curve_key;    // the broker's key pair file (chatctl keygen)
     std::string client_keys;  // directory of the client public keys (*.pub) let in
     std::string worker_keys;  // directory of the worker public keys (*.pub) let in
+    std::string gateway_keys;  // directory of the gateway keys (*.pub): clients that may claim to be gateways
     bool bind_nicks_to_keys = false;  // a nick registered under a key can act only from that key
 };
 

@@ -22,7 +22,11 @@ void Broker::on_client_message(std::vector<zmq::message_t>& parts) {
     std::string client(view(parts[0]));
     std::string_view frame = view(parts[1]);
     ++stats_.requests;
-    if (registry_.binds_keys()) registry_.set_caller_key(curve_user_id(parts[1]));
+    if (zap_) {
+        const CurvePeer peer = curve_peer(curve_user_id(parts[1]));
+        caller_gateway_key_ = peer.gateway;
+        if (registry_.binds_keys()) registry_.set_caller(peer.key, peer.gateway);
+    }
     // Only the header and a bounded prefix of an oversized frame are read, to find its reply type and rid.
     const bool oversized = frame.size() > cfg_.max_frame;
     std::string_view readable = oversized ? frame.substr(0, cfg_.max_frame) : frame;
@@ -108,7 +112,7 @@ void Broker::handle_request(const std::string& client, Decoded& d, std::string_v
 void Broker::on_hello(const std::string& client, const Hello& r) {
     // Without CURVE no connection is authenticated, and a claim gives no more than opening more connections
     // would (docs/security.md); with it, only a gateway key may claim.
-    if (r.gateway && zap_) {
+    if (r.gateway && zap_ && !caller_gateway_key_) {
         spdlog::info("gateway claim from a connection without a gateway key refused");
         clients_.set_gateway(client, false, mono_ms());
         return reply(client, HelloReply{r.rid}, Status::not_authorized, "not a gateway key");

@@ -28,8 +28,9 @@ Status NickRegistry::authenticate(std::string_view nick, std::string_view token,
     NickEntry* e = find(nick);
     if (!e) return Status::not_registered;
     if (!token_matches(token, e->token_hash)) return Status::bad_token;
-    // Checked after the token, so wrong_key tells only a token holder that the nick is bound elsewhere.
-    if (bind_keys_ && !e->key.empty() && e->key != caller_key_) return Status::wrong_key;
+    // Checked after the token, so wrong_key tells only a token holder that the nick is bound elsewhere. A
+    // gateway acts for users who proved the token to it and cannot prove their key: every gateway key may.
+    if (bind_keys_ && !e->key.empty() && e->key != caller_key_ && !caller_gateway_) return Status::wrong_key;
     out = e;
     return Status::ok;
 }

@@ -42,15 +42,20 @@ class NickRegistry {
     Status register_nick(std::string_view nick, std::string& token_out);
     // A registration read back from the state directory.
     void restore(const std::string& nick, const TokenHash& hash, const std::string& key = {});
-    // The entry acting as `nick` if the token proves it (and, for a bound nick, the caller's key matches).
+    // The entry acting as `nick` if the token proves it (and, for a bound nick, the caller's key matches or
+    // is a gateway key).
     Status authenticate(std::string_view nick, std::string_view token, NickEntry*& out);
 
     // Nick-to-key binding: on, register_nick binds nicks to the caller's key and authenticate checks it.
     void bind_keys(bool on) { bind_keys_ = on; }
     bool binds_keys() const { return bind_keys_; }
-    // The CURVE key (Z85) of the peer whose request is being handled; set once per request, so every
-    // register/authenticate of that request sees it without each call site passing it.
-    void set_caller_key(std::string_view key) { caller_key_ = key; }
+    // The CURVE key (Z85) of the peer whose request is being handled, and whether it is a gateway key; set
+    // once per request, so every register/authenticate of that request sees it without each call site
+    // passing it.
+    void set_caller(std::string_view key, bool gateway_key) {
+        caller_key_ = key;
+        caller_gateway_ = gateway_key;
+    }
     NickEntry* find(std::string_view nick);
     void remove(std::string_view nick);
 
@@ -88,6 +93,7 @@ class NickRegistry {
     std::size_t inbox_limit_;
     bool bind_keys_ = false;
     std::string caller_key_;
+    bool caller_gateway_ = false;
     std::unordered_map<std::string, NickEntry> nicks_;                                // folded nick -> entry
     std::unordered_map<std::string, ListenerSocket, Hash, std::equal_to<>> sockets_;  // routing id -> socket
     std::size_t attached_ = 0;

@@ -9,8 +9,18 @@
 
 namespace chatbus {
 
-ZapHandler::ZapHandler(zmq::context_t& ctx, AllowList allowed)
-    : allowed_(std::move(allowed)), sock_(ctx, zmq::socket_type::rep) {
+namespace {
+// Space is not in the Z85 alphabet, so no client key's User-Id can start with it.
+constexpr std::string_view kGatewayPrefix = "gateway ";
+}  // namespace
+
+CurvePeer curve_peer(std::string_view user_id) {
+    if (user_id.starts_with(kGatewayPrefix)) return {user_id.substr(kGatewayPrefix.size()), true};
+    return {user_id, false};
+}
+
+ZapHandler::ZapHandler(zmq::context_t& ctx, AllowList allowed, std::set<std::string> gateways)
+    : allowed_(std::move(allowed)), gateways_(std::move(gateways)), sock_(ctx, zmq::socket_type::rep) {
     sock_.set(zmq::sockopt::linger, 0);
     sock_.bind("inproc://zeromq.zap.01");
 }
@@ -34,9 +44,13 @@ void ZapHandler::handle_pending() {
         auto listed = allowed_.find(domain);
         if (curve_key && listed != allowed_.end() && listed->second.count(z85.data())) {
             ++accepted_;
-            spdlog::debug("ZAP: {} key {} from {} accepted", domain, z85.data(), address);
+            const bool gateway = gateways_.count(z85.data()) > 0;
+            spdlog::debug("ZAP: {} {}key {} from {} accepted", domain, gateway ? "gateway " : "", z85.data(),
+                          address);
             // The key becomes the connection's User-Id, which every message from it carries.
-            send_frames(sock_, {"1.0", request_id, "200", "OK", std::string_view(z85.data(), 40), ""});
+            std::string user_id(gateway ? kGatewayPrefix : std::string_view{});
+            user_id.append(z85.data(), 40);
+            send_frames(sock_, {"1.0", request_id, "200", "OK", user_id, ""});
         } else {
             ++refused_unknown_key_;
             spdlog::info("ZAP: {} {} key {} from {} refused: not listed", domain, mechanism,

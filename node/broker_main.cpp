@@ -117,6 +117,9 @@ void add_options(CLI::App& app, Options& o) {
                    "with --curve-key: directory of client *.pub files let in");
     app.add_option("--worker-keys", cfg.worker_keys,
                    "with --curve-key: directory of worker *.pub files let in");
+    app.add_option("--gateway-keys", cfg.gateway_keys,
+                   "with --curve-key: directory of gateway *.pub files let in as clients that may claim the "
+                   "gateway role (default: none)");
     app.add_option("--bind-nicks-to-keys", cfg.bind_nicks_to_keys,
                    "with --curve-key: a nick can act only from the client key that registered it")
         ->capture_default_str();

@@ -12,7 +12,8 @@ or repeat per room, equal to history) and owner_of() (the spec's rendezvous hash
 
 CURVE: Cluster(curve=True) makes keys with `chatctl keygen`, starts the broker with them and its workers with a
 listed worker key; users get a listed client key of their name (cluster.keygen() makes more, listed or not);
-raw clients and status queries use the "admin" key. CurveKeys holds a key pair read from its files.
+raw clients and status queries use the "admin" key; Cluster(gateways=NAMES) lists gateway keys of those names
+(cluster.gateway_keys, --gateway-keys). CurveKeys holds a key pair read from its files.
 """
 import os
 import sys
@@ -592,7 +593,7 @@ class Cluster:
     manager."""
 
     def __init__(self, workers=1, broker_args=(), worker_args=(), log_level="debug", state_dir=True, curve=False,
-                 bind_nicks=False, clients=(), local_workers=0):
+                 bind_nicks=False, clients=(), local_workers=0, gateways=()):
         d = bin_dir()
         self.broker_bin = os.path.join(d, "chatbus-broker")
         self.worker_bin = os.path.join(d, "chatbus-worker")
@@ -622,30 +623,35 @@ class Cluster:
         self.curve = curve
         self.bind_nicks = bind_nicks
         if curve:
-            self._setup_curve(clients)
+            self._setup_curve(clients, gateways)
 
     def keygen(self, name, listed_as=None):
-        """A new key pair NAME from `chatctl keygen` in this cluster's key directory; listed_as "client" or
-        "worker" copies its .pub into the broker's allow-list (read when the broker starts)."""
+        """A new key pair NAME from `chatctl keygen` in this cluster's key directory; listed_as "client", "worker"
+        or "gateway" copies its .pub into that allow-list of the broker (read when the broker starts)."""
         r = subprocess.run([self.chatctl, "--json", "keygen", name, "--dir", self.key_dir], capture_output=True,
                            timeout=15)
         if r.returncode != 0:
             raise AssertionError("chatctl keygen %s failed: %s %s" % (name, r.stdout, r.stderr))
         keys = CurveKeys(os.path.join(self.key_dir, name + ".key"))
         if listed_as:
-            shutil.copy(keys.pub_file, self.client_keys_dir if listed_as == "client" else self.worker_keys_dir)
+            shutil.copy(keys.pub_file, {"client": self.client_keys_dir, "worker": self.worker_keys_dir,
+                                        "gateway": self.gateway_keys_dir}[listed_as])
         return keys
 
-    def _setup_curve(self, clients):
+    def _setup_curve(self, clients, gateways):
         self.key_dir = tempfile.mkdtemp(prefix="chatbus-keys-")
         self._dirs.append(self.key_dir)
         self.client_keys_dir = os.path.join(self.key_dir, "clients")
         self.worker_keys_dir = os.path.join(self.key_dir, "workers")
+        self.gateway_keys_dir = os.path.join(self.key_dir, "gateways")
         os.mkdir(self.client_keys_dir)
         os.mkdir(self.worker_keys_dir)
+        os.mkdir(self.gateway_keys_dir)
         self.broker_keys = self.keygen("broker")
         self.worker_keys = self.keygen("worker", listed_as="worker")
         self.client_keys = {n: self.keygen(n, listed_as="client") for n in set(clients) | {"admin"}}
+        # Listed with --gateway-keys (docs/protocol.md "CURVE"): they may claim the gateway role in HELLO.
+        self.gateway_keys = {n: self.keygen(n, listed_as="gateway") for n in gateways}
 
     def client_curve(self, name):
         """(CurveKeys, broker .pub file) for user `name`: its listed key if it has one, else the admin's."""
@@ -687,6 +693,8 @@ class Cluster:
         if self.curve:
             argv += ["--curve-key", self.broker_keys.key_file, "--client-keys", self.client_keys_dir,
                      "--worker-keys", self.worker_keys_dir]
+            if self.gateway_keys:
+                argv += ["--gateway-keys", self.gateway_keys_dir]
             if self.bind_nicks:
                 argv += ["--bind-nicks-to-keys", "true"]
         argv += self.broker_args

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """CURVE on (docs/protocol.md "CURVE"): listed clients and workers work end to end, room events arrive over the
 encrypted events socket, and everyone else (unknown client key, wrong broker key, no CURVE at all, a worker
-with an unlisted key or a client key) gets nowhere in bounded time while the broker counts the refusals."""
+with an unlisted key or a client key) gets nowhere in bounded time while the broker counts the refusals.
+Gateway keys (--gateway-keys): their connections may claim the gateway role and are then not throttled as one
+client while each nick still is, a client key's claim is refused with not_authorized, bound nicks accept every
+gateway key, and a gateway key is refused on the worker port."""
 import time
+import uuid
 
-from chatbus_harness import EXIT_UNREACHABLE, Cluster, check, check_eq, decode_topic_frame, room_topic, \
-    run_checks
+from chatbus_harness import EXIT_UNREACHABLE, STATUS, T, Cluster, RawClient, check, check_eq, decode, \
+    decode_topic_frame, encode, room_topic, run_checks
 
 import zmq  # after the harness, which re-runs the test under the Python that has pyzmq
 
@@ -117,10 +121,114 @@ def bad_config_refused(c):
         check(needle in out, "error for %r does not mention %r: %s" % (extra, needle, out))
 
 
+GATEWAY_LIMITS = ("--client-rate", "0.001", "--client-burst", "20", "--nick-rate", "0.001", "--nick-burst", "5")
+
+
+def status_name(rep):
+    return [k for k, v in STATUS.items() if v == rep.get("status")][0]
+
+
+def ok(rep, what):
+    check(rep.get("status") == 0, "%s: %r" % (what, rep))
+    return rep
+
+
+def gateway_keys(c):
+    raw = lambda keys: RawClient(c.client_ep, curve=c.raw_curve(keys))  # noqa: E731
+    gw, gw2 = raw(c.gateway_keys["gw"]), raw(c.gateway_keys["gw2"])
+    alice, bob = raw(c.client_keys["alice"]), raw(c.client_keys["bob"])
+    try:
+        # The claim: accepted from a gateway key, not_authorized from a client key, which stays limited.
+        check_eq(ok(gw.request("HELLO", gateway=True), "gateway HELLO").get("gateway"), True, "gateway claim")
+        r = alice.request("HELLO", gateway=True)
+        check_eq(status_name(r), "not_authorized", "a client key's gateway claim")
+        check(not r.get("gateway"), "a refused claim says gateway: %r" % r)
+        check_eq(ok(alice.request("STATUS"), "STATUS").get("gateways"), 1, "STATUS gateways")
+
+        # Bound nicks (bind-nicks-to-keys): alice's nick works through any gateway key, not from bob's key; a
+        # nick registered through a gateway works through every gateway but from no client key.
+        tok_alice = ok(alice.request("REGISTER", nick="alice"), "REGISTER alice")["token"]
+        tok_carol = ok(gw.request("REGISTER", nick="carol"), "REGISTER carol through gw")["token"]
+        ok(gw.request("LISTEN", nick="alice", token=tok_alice), "LISTEN alice through gw")
+        ok(gw.request("JOIN", nick="alice", token=tok_alice, room="lobby"), "JOIN alice through gw")
+        check_eq(status_name(bob.request("JOIN", nick="alice", token=tok_alice, room="lobby")), "wrong_key",
+                 "alice's token from bob's key")
+        ok(gw2.request("JOIN", nick="carol", token=tok_carol, room="lobby"), "JOIN carol through gw2")
+        check_eq(status_name(alice.request("SEND", nick="carol", token=tok_carol, room="lobby", texts=["x"])),
+                 "wrong_key", "carol's token from alice's client key")
+
+        # alice's listener is the gateway's socket: her join came back to it.
+        t, body = gw.notifications.pop(0) if gw.notifications else gw.recv(5)
+        check_eq((t, body.get("nick"), body.get("room")), (T["MEMBERSHIP"], "alice", "lobby"),
+                 "MEMBERSHIP on the gateway's socket")
+
+        # The events socket lets gateway keys in too.
+        sub = c_sub(c, c.gateway_keys["gw"], "lobby")
+        try:
+            # Well beyond the identity's burst of 20, as fast as the broker answers: none refused.
+            n, t0 = 200, time.monotonic()
+            for i in range(n):
+                gw.send_raw(encode(T["WHO"], {"rid": 5000 + i, "room": "lobby"}))
+            answers = [decode(gw.recv_raw(5)) for _ in range(n)]
+            rate = n / (time.monotonic() - t0)
+            check_eq(sorted({(t, b.get("status")) for t, b in answers}), [(T["WHO_REPLY"], 0)],
+                     "%d pipelined WHOs through the gateway key (types, statuses)" % n)
+            print("gateway key: %d requests at %.0f/s, client burst 20, none refused" % (n, rate), flush=True)
+            # Each nick's own bucket of 5 still bites: alice's JOIN took one, so 4 SENDs pass and the 5th fails.
+            for i in range(4):
+                ok(gw.request("SEND", nick="alice", token=tok_alice, room="lobby", texts=["m%d" % i]), "SEND %d" % i)
+            r = gw.request("SEND", nick="alice", token=tok_alice, room="lobby", texts=["one too many"])
+            check_eq(status_name(r), "rate_limited", "alice's SEND past her nick burst, through the gateway")
+            texts = []
+            while len(texts) < 4:
+                check(sub.poll(5000), "the gateway key's SUB got %d of 4 events" % len(texts))
+                topic, t, body = decode_topic_frame(sub.recv())
+                if body.get("kind") == "message":
+                    texts.append(body["text"])
+            check_eq(texts, ["m0", "m1", "m2", "m3"], "messages on the gateway key's SUB")
+        finally:
+            sub.close(0)
+        # alice's own connection is one client: its burst of 20 went to the refused claim, STATUS, REGISTER and
+        # SEND, and 16 PINGs.
+        served = 0
+        while served < 40 and alice.request("PING").get("status") == 0:
+            served += 1
+        check_eq(served, 20 - 4, "PINGs of the client key's connection before rate_limited")
+
+        # A gateway key is a client key for the worker port: refused there.
+        before = refused(c)
+        c.start_worker("gatewaykey", keys=c.gateway_keys["gw"])
+        c.wait_status(lambda s: s["dropped"].get("refused.unknown_key", 0) >= before + 1, timeout=15,
+                      what="the worker with a gateway key refused")
+        st = c.wait_workers(1)
+        check_eq([w["id"] for w in st["workers"]], ["w1"], "live workers")
+    finally:
+        for r in (gw, gw2, alice, bob):
+            r.close()
+
+
+def c_sub(c, keys, room):
+    """A CURVE SUB with `keys` on `room`, returned once a sync mark proves the subscription is active."""
+    sub = zmq.Context.instance().socket(zmq.SUB)
+    sub.setsockopt(zmq.LINGER, 0)
+    keys.apply(sub, c.broker_keys.public)
+    sub.setsockopt(zmq.SUBSCRIBE, room_topic(room))
+    nonce = uuid.uuid4().hex
+    sub.setsockopt(zmq.SUBSCRIBE, b"sync/" + nonce.encode() + b"\0")
+    sub.connect(c.events_ep)
+    check(sub.poll(10000), "no sync mark on the gateway key's SUB within 10 s")
+    topic, t, body = decode_topic_frame(sub.recv())
+    check_eq((t, body.get("nonce")), (T["SYNC"], nonce), "sync mark")
+    return sub
+
+
 if __name__ == "__main__":
     run_checks([
         ("listed client registers, joins, sends, listens; events come over the CURVE events socket", end_to_end),
         ("unknown key, wrong broker key, no CURVE, unlisted worker keys: all refused in bounded time",
          outsiders_fail),
         ("bad CURVE configuration stops the broker with an error naming the file", bad_config_refused),
+        ("gateway keys: the claim, not throttled as one client while each nick is, bound nicks, events, not a worker",
+         gateway_keys, lambda: Cluster(workers=1, curve=True, bind_nicks=True, clients=CLIENTS,
+                                       gateways=("gw", "gw2"), broker_args=GATEWAY_LIMITS)),
     ], cluster_factory=lambda: Cluster(workers=1, curve=True, clients=CLIENTS))

@@ -243,21 +243,51 @@ TEST_CASE("with key binding a nick acts only from the key that registered it") {
     reg.bind_keys(true);
     const std::string k1(40, 'a'), k2(40, 'b');
     std::string token, t2;
-    reg.set_caller_key(k1);
+    reg.set_caller(k1, false);
     REQUIRE(reg.register_nick("alice", token) == Status::ok);
     NickEntry* e = nullptr;
     CHECK(reg.authenticate("ALICE", token, e) == Status::ok);
-    reg.set_caller_key(k2);
+    reg.set_caller(k2, false);
     CHECK(reg.authenticate("alice", token, e) == Status::wrong_key);
     // The token is checked first: without it nobody learns that the nick is bound.
     CHECK(reg.authenticate("alice", token + "0", e) == Status::bad_token);
-    reg.set_caller_key("");
+    reg.set_caller("", false);
     CHECK(reg.authenticate("alice", token, e) == Status::wrong_key);
     // A nick restored without a key (registered before binding was on) is not bound.
     reg.restore("old", hash_token("t"));
     CHECK(reg.authenticate("old", "t", e) == Status::ok);
     // Binding off: keys are not looked at.
     reg.bind_keys(false);
-    reg.set_caller_key(k2);
+    reg.set_caller(k2, false);
     CHECK(reg.authenticate("alice", token, e) == Status::ok);
+}
+
+TEST_CASE("with key binding a bound nick also accepts every gateway key, and no other client key") {
+    NickRegistry reg(10);
+    reg.bind_keys(true);
+    const std::string alice_key(40, 'a'), mallory_key(40, 'm'), gw1(40, 'g'), gw2(40, 'h');
+    std::string alice, viagw;
+    reg.set_caller(alice_key, false);
+    REQUIRE(reg.register_nick("alice", alice) == Status::ok);
+    NickEntry* e = nullptr;
+    // Through any gateway: the gateway's users proved the token to it, and cannot prove a client key.
+    reg.set_caller(gw1, true);
+    CHECK(reg.authenticate("alice", alice, e) == Status::ok);
+    reg.set_caller(gw2, true);
+    CHECK(reg.authenticate("alice", alice, e) == Status::ok);
+    CHECK(reg.authenticate("alice", alice + "0", e) == Status::bad_token);  // the token still decides
+    reg.set_caller(mallory_key, false);
+    CHECK(reg.authenticate("alice", alice, e) == Status::wrong_key);
+
+    // A nick registered through a gateway is bound to that gateway's key: every gateway, no client key.
+    reg.set_caller(gw1, true);
+    REQUIRE(reg.register_nick("viagw", viagw) == Status::ok);
+    CHECK(reg.find("viagw")->key == gw1);
+    reg.set_caller(gw2, true);
+    CHECK(reg.authenticate("viagw", viagw, e) == Status::ok);
+    reg.set_caller(alice_key, false);
+    CHECK(reg.authenticate("viagw", viagw, e) == Status::wrong_key);
+    // The gateway mark is per caller: the same key as an ordinary client's is refused.
+    reg.set_caller(gw2, false);
+    CHECK(reg.authenticate("viagw", viagw, e) == Status::wrong_key);
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "common/clock.hpp"
@@ -22,7 +23,8 @@ struct Server {
     zmq::socket_t router{ctx, zmq::socket_type::router};
     std::string endpoint;
 
-    Server(const std::string& domain, ZapHandler::AllowList allowed) : zap(ctx, std::move(allowed)) {
+    Server(const std::string& domain, ZapHandler::AllowList allowed, std::set<std::string> gateways = {})
+        : zap(ctx, std::move(allowed), std::move(gateways)) {
         router.set(zmq::sockopt::linger, 0);
         make_curve_server(router, keys, domain.c_str());
         router.bind("tcp://127.0.0.1:*");
@@ -97,4 +99,42 @@ TEST_CASE("a client with the wrong server key gets nowhere and ZAP is never aske
     Peer p(srv, alice, other.public_key);
     CHECK_FALSE(srv.serve(1000).has_value());
     CHECK(srv.zap.accepted() == 0);
+}
+
+TEST_CASE("a gateway key's connection says so in its User-Id, a client key's does not") {
+    CurveKeyPair alice = generate_keypair(), gw = generate_keypair();
+    Server srv(kZapDomainClients, {{kZapDomainClients, {alice.public_key, gw.public_key}}}, {gw.public_key});
+    Peer from_gw(srv, gw, srv.keys.public_key);
+    auto user = srv.serve(5000);
+    REQUIRE(user.has_value());
+    CHECK(*user == "gateway " + gw.public_key);
+    CHECK(curve_peer(*user).key == gw.public_key);
+    CHECK(curve_peer(*user).gateway);
+
+    Peer from_alice(srv, alice, srv.keys.public_key);
+    user = srv.serve(5000);
+    REQUIRE(user.has_value());
+    CHECK(curve_peer(*user).key == alice.public_key);
+    CHECK_FALSE(curve_peer(*user).gateway);
+    CHECK(srv.zap.accepted() == 2);
+}
+
+TEST_CASE("a gateway key is let in only where its domain lists it") {
+    CurveKeyPair gw = generate_keypair();
+    // As the broker sets it up: gateway keys are listed for clients only, so the worker socket refuses them.
+    Server srv(kZapDomainWorkers, {{kZapDomainClients, {gw.public_key}}, {kZapDomainWorkers, {}}},
+               {gw.public_key});
+    Peer p(srv, gw, srv.keys.public_key);
+    CHECK_FALSE(srv.serve(1000).has_value());
+    CHECK(srv.zap.refused_unknown_key() >= 1);
+}
+
+TEST_CASE("curve_peer reads a User-Id back: no CURVE, a client key, a gateway key") {
+    CHECK(curve_peer("").key.empty());
+    CHECK_FALSE(curve_peer("").gateway);
+    const std::string key(40, 'k');
+    CHECK(curve_peer(key).key == key);
+    CHECK_FALSE(curve_peer(key).gateway);
+    CHECK(curve_peer("gateway " + key).key == key);
+    CHECK(curve_peer("gateway " + key).gateway);
 }
