@@ -149,6 +149,7 @@ void Hub::connect(MqttSession& s, std::string_view nick, const std::string& toke
         if (auto k = kept_.find(key); k != kept_.end()) {
             if (!s.clean()) {
                 s.subscriptions() = std::move(k->second.subs);
+                s.restore_room_seqs(std::move(k->second.room_seqs));
                 present = true;
             }
             kept_.erase(k);
@@ -158,6 +159,9 @@ void Hub::connect(MqttSession& s, std::string_view nick, const std::string& toke
         accepted_.insert(&s);
         s.accept(n.display, present);
         if (present && s.subscriptions().dm_qos()) dms_wanted(s);
+        if (present)
+            for (const auto& [room, last] : s.room_seqs())
+                if (n.rooms.contains(room) && s.subscriptions().room_qos(room)) start_replay(s, room, last);
     };
     auto known = nicks_.find(folded);
     if (known != nicks_.end() && known->second.token == token && known->second.attached) return attach();
@@ -208,7 +212,9 @@ void Hub::detach(NickState& n, MqttSession& s) {
     std::string folded = fold_name(n.display);
     std::string key = session_key(folded, s.client_id());
     if (auto k = by_key_.find(key); k != by_key_.end() && k->second == &s) by_key_.erase(k);
-    if (!s.clean()) kept_[key] = Kept{s.subscriptions(), now_ms_ + opt_.session_expiry_ms};
+    if (!s.clean()) keep_session(s, key);
+    for (auto r = replays_.lower_bound({&s, std::string()}); r != replays_.end() && r->first.first == &s;)
+        r = replays_.erase(r);
     if (!n.sessions.empty()) return;
     // Nobody here needs the nick any more: its DMs wait in its broker inbox for the next session.
     broker_.send(encode(Unlisten{n.display}));

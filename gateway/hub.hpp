@@ -90,6 +90,12 @@ class Hub {
     struct Kept {
         Subscriptions subs;
         std::int64_t expires_ms;
+        std::unordered_map<std::string, std::uint64_t> room_seqs;  // the session's last seq delivered per room
+    };
+    // A resumed persistent session's room being caught up from HISTORY: live events wait in `held`.
+    struct Replay {
+        std::uint64_t after;
+        std::vector<Event> held;
     };
 
     // Sends `req` with a fresh rid; `on_reply` gets its reply, or one with only status and error when the broker
@@ -111,6 +117,13 @@ class Hub {
     void on_live_event(Event e);
     void release_held(RoomState& st, const std::string& room);
     void fan_out(const std::string& room, const Event& e);
+
+    // hub_replay.cpp
+    void keep_session(MqttSession& s, const std::string& key);
+    void start_replay(MqttSession& s, const std::string& room, std::uint64_t after);
+    void on_replay_page(MqttSession& s, const std::string& room, const HistoryReply& r);
+    // True when `e` was held for a replay of its room to `s` (delivered when the replay is done).
+    bool held_for_replay(MqttSession& s, const std::string& room, const Event& e);
 
     // hub_dms.cpp
     void on_dm(DmDeliver d);
@@ -141,6 +154,7 @@ class Hub {
     std::map<std::string, std::vector<std::string>> syncs_;  // nonce -> rooms waiting for it
     std::map<std::string, MqttSession*> by_key_;        // folded nick + '\0' + client id
     std::map<std::string, Kept> kept_;
+    std::map<std::pair<const MqttSession*, std::string>, Replay> replays_;
     std::unordered_set<const MqttSession*> accepted_;  // sessions that got CONNACK 0 and have not ended
     GatewayCounters counters_;
     std::function<void()> on_first_up_;

@@ -181,6 +181,8 @@ void Hub::fan_out(const std::string& room, const Event& e) {
             if (auto q = s->subscriptions().room_qos(room)) targets.push_back({s, *q});
     }
     for (const Target& t : targets) {
+        if (!replays_.empty() && held_for_replay(*t.s, room, e)) continue;
+        if (!t.s->take_seq(room, e.seq)) continue;
         if (t.qos == 0) t.s->deliver_encoded(qos0);
         else t.s->deliver(topic, json, 1);
     }

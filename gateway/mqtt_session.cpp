@@ -245,6 +245,14 @@ void MqttSession::deliver(std::string_view topic, std::string_view payload, std:
     if (qos == 0 && on_taken && state_ == State::connected) on_taken();
 }
 
+bool MqttSession::take_seq(const std::string& room, std::uint64_t seq) {
+    auto [it, fresh] = room_seqs_.try_emplace(room, seq);
+    if (fresh) return true;
+    if (seq <= it->second) return false;
+    it->second = seq;
+    return true;
+}
+
 void MqttSession::deliver_encoded(std::string_view packet) {
     if (state_ == State::connected) send(packet);
 }

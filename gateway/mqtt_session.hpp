@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.hpp"
@@ -49,6 +50,11 @@ class MqttSession {
     bool clean() const { return clean_; }
     bool closed() const { return state_ == State::closed; }
     Subscriptions& subscriptions() { return subs_; }
+    // Room events reach a session once each, in seq order: false for a seq at or below the last one it got in
+    // `room` (a fill and a replay can overlap); true records `seq` as the last.
+    bool take_seq(const std::string& room, std::uint64_t seq);
+    const std::unordered_map<std::string, std::uint64_t>& room_seqs() const { return room_seqs_; }
+    void restore_room_seqs(std::unordered_map<std::string, std::uint64_t> s) { room_seqs_ = std::move(s); }
     // Expires with the session: for answers that may come after it is gone.
     std::weak_ptr<bool> liveness() const { return alive_; }
 
@@ -104,6 +110,7 @@ class MqttSession {
     TokenBucket packets_;
     std::optional<mqtt::Will> will_;
     Subscriptions subs_;
+    std::unordered_map<std::string, std::uint64_t> room_seqs_;  // room -> seq of the last event delivered
 
     struct Ack {
         std::size_t ticket;

@@ -116,6 +116,33 @@ def gateway_killed_persistent_session(c):
     again.close()
 
 
+def persistent_session_replays_rooms(c):
+    gw = Gateway(c)
+    alice, bob = c.user("alice"), c.user("bob")
+    alice.register("alice")
+    bob.register("bob")
+    bob.ok("join", "hall")
+    a = PahoClient(gw, "alice", alice.token(), client_id="tab", clean=False)
+    check_eq(a.connect(), (0, 0), "alice's first connection")
+    check_eq(a.subscribe(["chatbus/room/hall"]), [1], "alice follows hall")
+    bob.ok("send", "--room", "hall", "m1")
+    while a.next(topic="chatbus/room/hall")[1].get("text") != "m1":
+        pass
+    a.close()  # DISCONNECT: the session stays on the gateway
+    for t in ("m2", "m3"):
+        bob.ok("send", "--room", "hall", t)
+    again = PahoClient(gw, "alice", alice.token(), client_id="tab", clean=False)
+    check_eq(again.connect(), (0, 1), "session present")
+    bob.ok("send", "--room", "hall", "m4")
+    got = []
+    while not got or got[-1]["text"] != "m4":
+        got.append(again.next(timeout=10.0, topic="chatbus/room/hall")[1])
+    check_eq([e["text"] for e in got], ["m2", "m3", "m4"], "missed events first, in order, once, then live ones")
+    seqs = [e["seq"] for e in got]
+    check_eq(seqs, list(range(seqs[0], seqs[0] + 3)), "consecutive seqs")
+    again.close()
+
+
 def mqtt_connect_packet(nick, token, client_id="slow", keepalive=60):
     def s(b):
         return len(b).to_bytes(2, "big") + b
@@ -176,5 +203,7 @@ if __name__ == "__main__":
         ("a broker restart under a live session: nothing missed, nothing twice", broker_restart_under_sessions),
         ("a gateway killed: its client reconnects to another, no DM of the persistent session lost",
          gateway_killed_persistent_session),
+        ("a persistent session gets the room events it missed while away, then live ones",
+         persistent_session_replays_rooms),
         ("a client that does not read is closed as a slow consumer and counted in status", slow_consumer),
     ])
