@@ -175,6 +175,35 @@ def rate_limits_per_nick(c):
     b.close()
 
 
+def curve_gateway(c):
+    """With CURVE the gateway authenticates to the broker with a key from gateway-keys, and its claim is
+    accepted; MQTT users chat with chatctl users as without CURVE."""
+    keys = c.gateway_keys["gw"]
+    gw = Gateway(c, "--curve-key", keys.key_file, "--broker-key", c.broker_keys.pub_file)
+    alice, bob = c.user("alice"), c.user("bob")
+    alice.register("alice")
+    bob.register("bob")
+    bob.ok("join", "vault")
+    lb = bob.listen()
+    lb.ready()
+    a = PahoClient(gw, "alice", alice.token())
+    check_eq(a.connect()[0], 0, "alice connects through the CURVE gateway")
+    check_eq(a.subscribe(["chatbus/room/vault"]), [1], "alice joins vault")
+    a.publish("chatbus/room/vault", "sealed")
+    lb.wait_for(event_of("vault", "sealed"), what="alice's message at bob's chatctl")
+    bob.ok("send", "--room", "vault", "reply")
+    while a.next(topic="chatbus/room/vault")[1].get("text") != "reply":
+        pass
+    st = c.raw_status()
+    check_eq(st["gateways"], 1, "the broker counts the gateway")
+    check("the broker did not accept" not in gw.proc.log_text(), "the gateway's claim was refused")
+    a.close()
+
+
+def curve_cluster():
+    return Cluster(workers=1, curve=True, clients=("alice", "bob"), gateways=("gw",))
+
+
 def limited_cluster():
     return Cluster(workers=1, broker_args=["--nick-rate", "5", "--nick-burst", "5", "--client-rate", "5",
                                            "--client-burst", "5"])
@@ -188,4 +217,6 @@ if __name__ == "__main__":
         ("two gateways against one broker: room and DM across them", two_gateways),
         ("rate limits apply per nick through a gateway, not to the gateway as one client", rate_limits_per_nick,
          limited_cluster),
+        ("CURVE: the gateway connects with a gateway key and MQTT users chat as without", curve_gateway,
+         curve_cluster),
     ])
