@@ -64,7 +64,15 @@ void Gateway::run() {
     hub_.start(mono_ms());
     accept();
     on_timer();
-    io_.run();
+    // A handler that throws is a bug; it costs the event it was handling, not every user's connection.
+    for (;;) {
+        try {
+            io_.run();
+            return;
+        } catch (const std::exception& e) {
+            spdlog::error("internal error, carrying on: {}", e.what());
+        }
+    }
 }
 
 void Gateway::stop() {

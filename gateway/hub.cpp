@@ -111,10 +111,7 @@ void Hub::listen_all() {
             auto it = nicks_.find(folded);
             if (it == nicks_.end()) return;
             Status s = status_from_wire(r.status);
-            if (s == Status::not_registered || s == Status::bad_token) {
-                auto sessions = it->second.sessions;
-                for (MqttSession* m : sessions) m->close(CloseReason::unregistered);
-            }
+            if (s == Status::not_registered || s == Status::bad_token) close_sessions(it->second, CloseReason::unregistered);
         });
     }
     std::vector<std::string> all;
@@ -188,6 +185,11 @@ void Hub::connect_anonymous(MqttSession& s) {
     if (!up_) return s.refuse(kConnackUnavailable);
     accepted_.insert(&s);
     s.accept({}, false);
+}
+
+void Hub::close_sessions(NickState& n, CloseReason why) {
+    auto sessions = n.sessions;  // closing detaches them, which erases `n` with the last
+    for (MqttSession* s : sessions) s->close(why);
 }
 
 Hub::NickState* Hub::nick_of(const MqttSession& s) {

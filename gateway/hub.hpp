@@ -78,6 +78,7 @@ class Hub {
         std::deque<HeldDm> dms;           // delivered by the broker, not yet acknowledged
         std::uint64_t seen = 0;       // highest DM id received
         bool attached = false;        // this gateway is the nick's listener (false once another took it)
+        bool unregistering = false;   // a session asked to unregister it: its sessions close after the reply
     };
     struct RoomState {
         std::set<std::string> nicks;  // attached nicks (folded) that are members
@@ -139,6 +140,7 @@ class Hub {
 
     NickState* nick_of(const MqttSession& s);
     void detach(NickState& n, MqttSession& s);
+    void close_sessions(NickState& n, CloseReason why);
 
     BrokerPort& broker_;
     HubOptions opt_;

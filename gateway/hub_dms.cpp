@@ -67,8 +67,7 @@ void Hub::on_listen_end(const ListenEnd& e) {
     if (it == nicks_.end()) return;
     spdlog::info("broker ended the listener of {} here ({})", e.nick, e.reason);
     if (e.reason == "unregistered") {
-        auto sessions = it->second.sessions;  // closing detaches them, which may erase the nick
-        for (MqttSession* s : sessions) s->close(CloseReason::unregistered);
+        if (!it->second.unregistering) close_sessions(it->second, CloseReason::unregistered);
     } else if (e.reason == "silent") {
         listen_all();
     }

@@ -84,7 +84,7 @@ void Hub::request(MqttSession& s, const std::string& handler, const std::string&
         if (auto a = alive.lock(); !a || !*a) return;
         if (msgid.empty()) return done(st, error);
         ordered_json r = reply_json(st, error);
-        if (st == Status::ok) r.update(j);
+        if (st == Status::ok && j.is_object()) r.update(j);
         reply(*sp, handler, msgid, json_text(r));
         done(Status::ok, {});
     };
@@ -97,7 +97,17 @@ void Hub::request(MqttSession& s, const std::string& handler, const std::string&
         });
     }
     if (handler == "unregister") {
-        return ask(Unregister{0, s.nick(), s.token()}, [simple](const UnregisterReply& r) { simple(r, {}); });
+        // The broker tells the nick's listener (this gateway) before it answers: the sessions are closed here,
+        // after the reply, so that the one that asked gets it.
+        std::string folded = fold_name(s.nick());
+        if (NickState* n = nick_of(s)) n->unregistering = true;
+        return ask(Unregister{0, s.nick(), s.token()}, [this, simple, folded](const UnregisterReply& r) {
+            simple(r, {});
+            auto it = nicks_.find(folded);
+            if (it == nicks_.end()) return;
+            it->second.unregistering = false;
+            if (r.status == 0) close_sessions(it->second, CloseReason::unregistered);
+        });
     }
     if (handler == "join" || handler == "leave" || handler == "who") {
         std::string room = p.str("room");

@@ -113,7 +113,45 @@ def paho_requests_and_errors(c):
     check(status["gateway"]["sessions"] >= 1 and "nicks" in status["broker"], "status: %r" % status)
     nope = dora.request("join", {"room": "Bad Room!"})
     check_eq(nope["status"], "invalid_room", "join of an invalid room")
-    dora.close()
+    # Unregistering ends the nick's sessions once the reply is out.
+    bye = dora.request("unregister")
+    check_eq(bye["status"], "ok", "unregister over MQTT")
+    try:
+        dora.gone.get(timeout=10.0)
+    except Exception:
+        raise AssertionError("the session of an unregistered nick stayed open")
+    check_eq(PahoClient(gw, "dora", token).connect()[0], 5, "the old token after unregister")
+
+
+def will_message(c):
+    """A CONNECT's will is published as the nick's message when the connection ends without DISCONNECT."""
+    gw = Gateway(c)
+    alice, bob = c.user("alice"), c.user("bob")
+    alice.register("alice")
+    bob.register("bob")
+    bob.ok("join", "porch")
+    lb = bob.listen()
+    lb.ready()
+    a = PahoClient(gw, "alice", alice.token())
+    a.c.will_set("chatbus/room/porch", "alice dropped off", qos=1)
+    check_eq(a.connect()[0], 0, "alice connects with a will")
+    check_eq(a.subscribe(["chatbus/room/porch"]), [1], "alice joins porch")
+    a.publish("chatbus/room/porch", "brb")
+    lb.wait_for(event_of("porch", "brb"), what="alice's message")
+    a.c.loop_stop()
+    a.c.socket().close()  # gone without DISCONNECT
+    lb.wait_for(event_of("porch", "alice dropped off"), what="alice's will")
+    # A clean DISCONNECT discards the will (MQTT-3.14.4-3): bob's sentinel is the next message after it.
+    carol = c.user("carol")
+    carol.register("carol")
+    k = PahoClient(gw, "carol", carol.token())
+    k.c.will_set("chatbus/room/porch", "carol's will", qos=1)
+    check_eq(k.connect()[0], 0, "carol connects with a will")
+    check_eq(k.subscribe(["chatbus/room/porch"]), [1], "carol joins porch")
+    k.close()
+    bob.ok("send", "--room", "porch", "sentinel")
+    ev = lb.wait_for(lambda l: event_of("porch")(l) and l.get("nick") in ("bob", "carol"), what="the next message")
+    check_eq((ev["nick"], ev["text"]), ("bob", "sentinel"), "no will after DISCONNECT")
 
 
 def two_gateways(c):
@@ -214,6 +252,7 @@ if __name__ == "__main__":
         ("mosquitto_sub/mosquitto_pub users and chatctl users chat both ways (rooms, DMs, wrong token)",
          mosquitto_clients_with_chatctl),
         ("paho: register anonymously, requests with replies, refusals on chatbus/error", paho_requests_and_errors),
+        ("a will is published when the connection ends without DISCONNECT, not after one", will_message),
         ("two gateways against one broker: room and DM across them", two_gateways),
         ("rate limits apply per nick through a gateway, not to the gateway as one client", rate_limits_per_nick,
          limited_cluster),
