@@ -1,17 +1,13 @@
 // chatbus-gateway: parse options (flags and/or --config FILE), bind the MQTT listener, tell systemd it is
 // ready, serve until SIGINT/SIGTERM. SIGHUP re-reads the options and applies log-level. All behaviour lives
 // in Gateway (gateway/gateway.hpp).
-#include <cstdio>
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include "common/cli_checks.hpp"
-#include "common/logging.hpp"
-#include "common/signal_watcher.hpp"
-#include "common/systemd_notify.hpp"
-#include "common/version.hpp"
+#include "common/service_main.hpp"
 #include "gateway/gateway.hpp"
 
 namespace {
@@ -67,37 +63,15 @@ void add_options(CLI::App& app, Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Before any thread exists, so ZeroMQ's threads never take SIGTERM/SIGHUP; SignalWatcher takes them.
-    chatbus::SignalWatcher::block_signals();
-
-    Options opt;
-    CLI::App app{"chatbus-gateway: MQTT 3.1.1 connector for chatbus"};
-    add_options(app, opt);
-    app.set_version_flag("--version", chatbus::version_line("chatbus-gateway"));
-    CLI11_PARSE(app, argc, argv);
-    if (opt.check_config) {
-        std::printf("chatbus-gateway: configuration is valid\n");
-        return 0;
-    }
-
-    chatbus::setup_logging(opt.log_level, "gateway");
-    try {
-        chatbus::gateway::Gateway gw(opt.cfg);
-        gw.bind();
-        chatbus::SignalWatcher signals(
-            [&gw] {
-                chatbus::systemd::notify_stopping();
-                gw.stop();
-            },
-            [argc, argv] {
-                chatbus::reload_options<Options>(argc, argv, add_options,
-                                                 [](const Options& o) -> const std::string& { return o.log_level; });
-            });
-        chatbus::systemd::notify_ready("MQTT on " + gw.listening() + ", broker " + opt.cfg.broker);
-        gw.run();
-    } catch (const std::exception& e) {
-        spdlog::critical("cannot start: {}", e.what());
-        return 1;
-    }
-    return 0;
+    return chatbus::service_main<Options>(
+        argc, argv, "chatbus-gateway", "chatbus-gateway: MQTT 3.1.1 connector for chatbus", add_options,
+        [](const Options& o) -> const std::string& { return o.log_level; },
+        [](const Options& o) {
+            auto gw = std::make_unique<chatbus::gateway::Gateway>(o.cfg);
+            gw->bind();
+            return gw;
+        },
+        [](chatbus::gateway::Gateway& gw, const Options& o) {
+            return "MQTT on " + gw.listening() + ", broker " + o.cfg.broker;
+        });
 }

@@ -1,18 +1,14 @@
 // chatbus-broker: parse options (flags and/or --config FILE), bind, tell systemd it is ready, serve until
 // SIGINT/SIGTERM. SIGHUP re-reads the options and applies log-level. All behaviour lives in BrokerNode
 // (node/broker_node.hpp): the broker and its local workers.
-#include <cstdio>
+#include <memory>
 #include <string>
 
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "node/broker_node.hpp"
 #include "common/cli_checks.hpp"
-#include "common/logging.hpp"
-#include "common/signal_watcher.hpp"
-#include "common/systemd_notify.hpp"
-#include "common/version.hpp"
+#include "common/service_main.hpp"
 
 namespace {
 
@@ -131,40 +127,16 @@ void add_options(CLI::App& app, Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Before any thread exists, so ZeroMQ's threads never take SIGTERM/SIGHUP; SignalWatcher takes them.
-    chatbus::SignalWatcher::block_signals();
-
-    Options opt;
-    CLI::App app{"chatbus-broker: nickname registry, request router and event relay"};
-    add_options(app, opt);
-    app.set_version_flag("--version", chatbus::version_line("chatbus-broker"));
-    CLI11_PARSE(app, argc, argv);
-    if (opt.check_config) {
-        std::printf("chatbus-broker: configuration is valid\n");
-        return 0;
-    }
-
-    chatbus::setup_logging(opt.log_level, "broker");
-    try {
-        chatbus::BrokerNode node(opt.cfg);
-        node.bind();
-        chatbus::SignalWatcher signals(
-            [&node] {
-                chatbus::systemd::notify_stopping();
-                node.stop();
-            },
-            [argc, argv] {
-                chatbus::reload_options<Options>(
-                    argc, argv, add_options,
-                    [](const Options& o) -> const std::string& { return o.log_level; });
-            });
-        const auto& ep = node.endpoints();
-        chatbus::systemd::notify_ready("clients " + ep.client + ", workers " + ep.worker + ", events " +
-                                       ep.events);
-        node.run();
-    } catch (const std::exception& e) {
-        spdlog::critical("cannot start: {}", e.what());
-        return 1;
-    }
-    return 0;
+    return chatbus::service_main<Options>(
+        argc, argv, "chatbus-broker", "chatbus-broker: nickname registry, request router and event relay",
+        add_options, [](const Options& o) -> const std::string& { return o.log_level; },
+        [](const Options& o) {
+            auto node = std::make_unique<chatbus::BrokerNode>(o.cfg);
+            node->bind();
+            return node;
+        },
+        [](chatbus::BrokerNode& node, const Options&) {
+            const auto& ep = node.endpoints();
+            return "clients " + ep.client + ", workers " + ep.worker + ", events " + ep.events;
+        });
 }

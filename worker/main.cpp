@@ -1,16 +1,12 @@
 // chatbus-worker: parse options (flags and/or --config FILE), tell systemd it is ready, run the Worker until
 // SIGINT/SIGTERM. SIGHUP re-reads the options and applies log-level. All behaviour lives in worker.cpp.
-#include <cstdio>
+#include <memory>
 #include <string>
 
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "common/cli_checks.hpp"
-#include "common/logging.hpp"
-#include "common/signal_watcher.hpp"
-#include "common/systemd_notify.hpp"
-#include "common/version.hpp"
+#include "common/service_main.hpp"
 #include "worker/worker.hpp"
 
 namespace {
@@ -47,39 +43,11 @@ void add_options(CLI::App& app, Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Before any thread exists, so ZeroMQ's threads never take SIGTERM/SIGHUP; SignalWatcher takes them.
-    chatbus::SignalWatcher::block_signals();
-
-    Options opt;
-    CLI::App app{"chatbus worker: serves the rooms the broker routes to it"};
-    add_options(app, opt);
-    app.set_version_flag("--version", chatbus::version_line("chatbus-worker"));
-    CLI11_PARSE(app, argc, argv);
-    if (opt.check_config) {
-        std::printf("chatbus-worker: configuration is valid\n");
-        return 0;
-    }
-
-    chatbus::setup_logging(opt.cfg.log_level, "worker");
-    try {
-        chatbus::Worker worker(opt.cfg);
-        chatbus::SignalWatcher signals(
-            [&worker] {
-                chatbus::systemd::notify_stopping();
-                worker.stop();
-            },
-            [argc, argv] {
-                chatbus::reload_options<Options>(
-                    argc, argv, add_options,
-                    [](const Options& o) -> const std::string& { return o.cfg.log_level; });
-            });
+    return chatbus::service_main<Options>(
+        argc, argv, "chatbus-worker", "chatbus worker: serves the rooms the broker routes to it", add_options,
+        [](const Options& o) -> const std::string& { return o.cfg.log_level; },
+        [](const Options& o) { return std::make_unique<chatbus::Worker>(o.cfg); },
         // The worker connects (it never binds), so it is ready as soon as its loop starts; it keeps retrying
         // until the broker answers.
-        chatbus::systemd::notify_ready("worker " + worker.id() + " connecting to " + opt.cfg.broker);
-        worker.run();
-    } catch (const std::exception& e) {
-        spdlog::critical("cannot start: {}", e.what());
-        return 1;
-    }
-    return 0;
+        [](chatbus::Worker& w, const Options& o) { return "worker " + w.id() + " connecting to " + o.cfg.broker; });
 }
