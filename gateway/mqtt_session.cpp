@@ -15,6 +15,7 @@ namespace {
 using mqtt::ConnectReturnCode;
 using mqtt::kSubackFailure;
 constexpr std::size_t kMaxBuffered = 4 * 65536;  // bytes held while CONNECT waits for the broker
+constexpr std::int64_t kConnectWaitMs = 10000;   // a connection must have sent CONNECT by then
 
 template <class F>
 auto guarded(const std::shared_ptr<bool>& alive, F f) {
@@ -25,14 +26,21 @@ auto guarded(const std::shared_ptr<bool>& alive, F f) {
 
 }  // namespace
 
-MqttSession::MqttSession(Hub& hub, SessionWriter& out, std::uint64_t id, const SessionLimits& lim)
-    : hub_(hub), out_(out), id_(id), lim_(lim), last_rx_ms_(mono_ms()), alive_(std::make_shared<bool>(true)) {}
+MqttSession::MqttSession(Hub& hub, SessionWriter& out, std::uint64_t id, const SessionLimits& lim,
+                         std::int64_t now_ms)
+    : hub_(hub),
+      out_(out),
+      id_(id),
+      lim_(lim),
+      rx_ms_(now_ms),
+      last_packet_ms_(now_ms),
+      alive_(std::make_shared<bool>(true)) {}
 
 MqttSession::~MqttSession() { *alive_ = false; }
 
-void MqttSession::on_bytes(std::span<const std::uint8_t> data) {
+void MqttSession::on_bytes(std::span<const std::uint8_t> data, std::int64_t now_ms) {
     if (state_ == State::closed) return;
-    last_rx_ms_ = mono_ms();
+    rx_ms_ = now_ms;
     in_.append(reinterpret_cast<const char*>(data.data()), data.size());
     if (state_ == State::connecting && in_.size() > kMaxBuffered) return close(CloseReason::malformed);
     drain();
@@ -52,6 +60,7 @@ void MqttSession::drain() {
         e = mqtt::decode_packet(view, mqtt::Role::server, lim_.decode, p, used);
         if (e != mqtt::DecodeError::none) break;
         at += used;
+        last_packet_ms_ = rx_ms_;
         handle(p);
     }
     draining_ = false;
@@ -265,8 +274,8 @@ void MqttSession::send(std::string_view bytes) {
 
 bool MqttSession::keepalive_expired(std::int64_t now_ms) const {
     if (state_ == State::closed) return false;
-    if (state_ == State::awaiting_connect) return now_ms - last_rx_ms_ > 10000;  // CONNECT must come soon
-    return keep_alive_s_ > 0 && now_ms - last_rx_ms_ > keep_alive_s_ * 1500LL;
+    if (state_ == State::awaiting_connect) return now_ms - last_packet_ms_ > kConnectWaitMs;
+    return keep_alive_s_ > 0 && now_ms - last_packet_ms_ > keep_alive_s_ * 1500LL;
 }
 
 void MqttSession::publish_will() {
