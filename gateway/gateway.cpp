@@ -35,6 +35,7 @@ Gateway::Gateway(GatewayConfig cfg)
       timer_(io_) {
     limits_.decode.max_packet = cfg_.max_packet;
     limits_.queue = cfg_.session_queue;
+    limits_.packet_rate = cfg_.packet_rate;
 }
 
 Gateway::~Gateway() {

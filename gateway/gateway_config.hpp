@@ -12,6 +12,7 @@ struct GatewayConfig {
     std::string ready_file;             // once listening and the broker answered: mqtt=HOST:PORT
     std::size_t max_packet = 65536;
     std::size_t session_queue = 1000;
+    std::size_t packet_rate = 1000;  // per connection and second, in bursts of up to twice as many
     std::size_t max_sessions = 100000;
     std::int64_t session_expiry_s = 3600;
     std::int64_t request_timeout_ms = 5000;

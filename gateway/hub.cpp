@@ -184,6 +184,7 @@ Hub::NickState* Hub::nick_of(const MqttSession& s) {
 void Hub::session_ended(MqttSession& s, CloseReason why) {
     if (why == CloseReason::slow_consumer) ++counters_.slow_consumer;
     if (why == CloseReason::malformed) ++counters_.malformed;
+    if (why == CloseReason::flood) ++counters_.flood;
     if (why == CloseReason::keepalive) ++counters_.keepalive;
     if (accepted_.erase(&s) == 0) return;
     if (NickState* n = nick_of(s)) detach(*n, s);

@@ -31,7 +31,7 @@ struct HubOptions {
 
 // Counters shown in the `status` request's `gateway` part.
 struct GatewayCounters {
-    std::uint64_t slow_consumer = 0, malformed = 0, keepalive = 0;
+    std::uint64_t slow_consumer = 0, malformed = 0, flood = 0, keepalive = 0;
 };
 
 class Hub {

@@ -138,6 +138,7 @@ void Hub::request(MqttSession& s, const std::string& handler, const std::string&
                         {"dropped",
                          {{"slow_consumer", counters_.slow_consumer},
                           {"malformed", counters_.malformed},
+                          {"flood", counters_.flood},
                           {"keepalive", counters_.keepalive}}}};
         simple(r, ordered_json{{"broker", status_reply_json(r)}, {"gateway", std::move(gw)}});
     });

@@ -42,6 +42,10 @@ void add_options(CLI::App& app, Options& o) {
                    "packets queued for one connection before it is closed as a slow consumer")
         ->capture_default_str()
         ->check(CLI::Range(10, 1000000));
+    app.add_option("--packet-rate", cfg.packet_rate,
+                   "packets a second one connection may send, in bursts of up to twice as many (more: closed)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10000000));
     app.add_option("--max-sessions", cfg.max_sessions, "MQTT connections at once (more are closed at once)")
         ->capture_default_str()
         ->check(CLI::Range(1, 10000000));

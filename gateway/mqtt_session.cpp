@@ -1,5 +1,7 @@
 #include "gateway/mqtt_session.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "common/clock.hpp"
@@ -34,6 +36,8 @@ MqttSession::MqttSession(Hub& hub, SessionWriter& out, std::uint64_t id, const S
       lim_(lim),
       rx_ms_(now_ms),
       last_packet_ms_(now_ms),
+      tokens_(2.0 * static_cast<double>(lim.packet_rate)),
+      refilled_ms_(now_ms),
       alive_(std::make_shared<bool>(true)) {}
 
 MqttSession::~MqttSession() { *alive_ = false; }
@@ -61,6 +65,11 @@ void MqttSession::drain() {
         if (e != mqtt::DecodeError::none) break;
         at += used;
         last_packet_ms_ = rx_ms_;
+        if (!take_token()) {
+            spdlog::debug("session {}: over {} packets a second, closing", id_, lim_.packet_rate);
+            close(CloseReason::flood);
+            break;
+        }
         handle(p);
     }
     draining_ = false;
@@ -77,6 +86,15 @@ void MqttSession::violation(mqtt::DecodeError e) {
     if (e == mqtt::DecodeError::bad_client_id && state_ == State::awaiting_connect)
         return refuse(ConnectReturnCode::identifier_rejected);
     close(CloseReason::malformed);
+}
+
+bool MqttSession::take_token() {
+    const double rate = static_cast<double>(lim_.packet_rate);
+    tokens_ = std::min(2.0 * rate, tokens_ + static_cast<double>(rx_ms_ - refilled_ms_) * rate / 1000.0);
+    refilled_ms_ = rx_ms_;
+    if (tokens_ < 1.0) return false;
+    tokens_ -= 1.0;
+    return true;
 }
 
 void MqttSession::handle(mqtt::Packet& p) {

@@ -29,10 +29,11 @@ struct SessionLimits {
     std::size_t queue = 1000;          // packets waiting to be written, QoS 1 deliveries unacknowledged included
     std::size_t max_filters = 256;     // subscriptions per session
     std::size_t max_pending = 1000;    // PUBLISH and SUBSCRIBE waiting for the broker
+    std::size_t packet_rate = 1000;    // packets a second from the client, in bursts of up to twice as many
 };
 
 // Why a connection ended, as counted in the gateway's status (docs/mqtt.md, "Requests": `dropped`).
-enum class CloseReason { client, malformed, slow_consumer, keepalive, taken_over, unregistered, shutdown };
+enum class CloseReason { client, malformed, slow_consumer, flood, keepalive, taken_over, unregistered, shutdown };
 
 class MqttSession {
   public:
@@ -80,6 +81,8 @@ class MqttSession {
     void drain();
     // Closes the connection for a protocol violation, with the CONNACK MQTT prescribes for two of them.
     void violation(mqtt::DecodeError e);
+    // Takes one packet's token from the packet-rate bucket; false when none is left.
+    bool take_token();
     void handle(mqtt::Packet& p);
     void on_connect(mqtt::Connect& c);
     void on_publish(mqtt::Publish& p);
@@ -105,6 +108,8 @@ class MqttSession {
     std::uint16_t keep_alive_s_ = 0;
     std::int64_t rx_ms_ = 0;           // when the latest bytes came
     std::int64_t last_packet_ms_ = 0;  // when the latest whole packet came (none yet: when accepted)
+    double tokens_ = 0;                // the packet-rate bucket, full at 2 × packet_rate
+    std::int64_t refilled_ms_ = 0;
     std::optional<mqtt::Will> will_;
     Subscriptions subs_;
 

@@ -412,3 +412,24 @@ TEST_CASE("keep-alive and the wait for CONNECT count whole packets, not the byte
         CHECK(s.keepalive_expired(35002));
     }
 }
+
+TEST_CASE("a connection sending more packets than packet-rate allows is closed after the burst, counted") {
+    Fixture f;
+    FakeWriter w;
+    SessionLimits lim;
+    lim.packet_rate = 10;  // a burst of 20
+    MqttSession s(f.hub, w, 1, lim, 1000);
+    feed(s, encoded(connect_as(nullptr, nullptr)), 1000);
+    std::string pings;
+    for (int i = 0; i < 19; ++i) pings += encoded(mq::Pingreq{});
+    feed(s, pings, 1000);  // with CONNECT, the whole burst
+    CHECK_FALSE(w.closed);
+    feed(s, encoded(mq::Pingreq{}), 1100);  // a tenth of a second: one packet's worth came back
+    CHECK_FALSE(w.closed);
+    CHECK(w.take().size() == 21);  // CONNACK and 20 PINGRESPs
+    feed(s, encoded(mq::Pingreq{}), 1100);
+    CHECK(w.closed);
+    CHECK(w.take().empty());  // the packet over the rate is not handled
+    CHECK(f.hub.counters().flood == 1);
+    CHECK(f.hub.counters().malformed == 0);
+}
