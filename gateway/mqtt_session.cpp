@@ -130,7 +130,6 @@ void MqttSession::on_connect(mqtt::Connect& c) {
     client_id_ = std::move(c.client_id);
     will_ = std::move(c.will);
     if (client_id_.empty() && !clean_) return refuse(ConnectReturnCode::identifier_rejected);
-    if (c.password && !c.username) return refuse(ConnectReturnCode::bad_username_or_password);
     if (client_id_.empty()) client_id_ = "chatbus-" + std::to_string(id_);
     state_ = State::connecting;
     if (!c.username) return hub_.connect_anonymous(*this);
