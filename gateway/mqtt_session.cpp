@@ -1,5 +1,7 @@
 #include "gateway/mqtt_session.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "common/clock.hpp"
@@ -15,6 +17,7 @@ namespace {
 using mqtt::ConnectReturnCode;
 using mqtt::kSubackFailure;
 constexpr std::size_t kMaxBuffered = 4 * 65536;  // bytes held while CONNECT waits for the broker
+constexpr std::int64_t kConnectWaitMs = 10000;   // a connection must have sent CONNECT by then
 
 template <class F>
 auto guarded(const std::shared_ptr<bool>& alive, F f) {
@@ -25,14 +28,21 @@ auto guarded(const std::shared_ptr<bool>& alive, F f) {
 
 }  // namespace
 
-MqttSession::MqttSession(Hub& hub, SessionWriter& out, std::uint64_t id, const SessionLimits& lim)
-    : hub_(hub), out_(out), id_(id), lim_(lim), last_rx_ms_(mono_ms()), alive_(std::make_shared<bool>(true)) {}
+MqttSession::MqttSession(Hub& hub, SessionWriter& out, std::uint64_t id, const SessionLimits& lim,
+                         std::int64_t now_ms)
+    : hub_(hub),
+      out_(out),
+      id_(id),
+      lim_(lim),
+      rx_ms_(now_ms),
+      last_packet_ms_(now_ms),
+      alive_(std::make_shared<bool>(true)) {}
 
 MqttSession::~MqttSession() { *alive_ = false; }
 
-void MqttSession::on_bytes(std::span<const std::uint8_t> data) {
+void MqttSession::on_bytes(std::span<const std::uint8_t> data, std::int64_t now_ms) {
     if (state_ == State::closed) return;
-    last_rx_ms_ = mono_ms();
+    rx_ms_ = now_ms;
     in_.append(reinterpret_cast<const char*>(data.data()), data.size());
     if (state_ == State::connecting && in_.size() > kMaxBuffered) return close(CloseReason::malformed);
     drain();
@@ -52,7 +62,8 @@ void MqttSession::drain() {
         e = mqtt::decode_packet(view, mqtt::Role::server, lim_.decode, p, used);
         if (e != mqtt::DecodeError::none) break;
         at += used;
-        if (!lim_.packet_rate.unlimited() && !packets_.take(lim_.packet_rate, last_rx_ms_)) {
+        last_packet_ms_ = rx_ms_;
+        if (!lim_.packet_rate.unlimited() && !packets_.take(lim_.packet_rate, rx_ms_)) {
             draining_ = false;
             spdlog::debug("session {}: more than {} packets/s, closing", id_, lim_.packet_rate.per_second);
             return close(CloseReason::flood);
@@ -108,7 +119,6 @@ void MqttSession::on_connect(mqtt::Connect& c) {
     client_id_ = std::move(c.client_id);
     will_ = std::move(c.will);
     if (client_id_.empty() && !clean_) return refuse(ConnectReturnCode::identifier_rejected);
-    if (c.password && !c.username) return refuse(ConnectReturnCode::bad_username_or_password);
     if (client_id_.empty()) client_id_ = "chatbus-" + std::to_string(id_);
     state_ = State::connecting;
     if (!c.username) return hub_.connect_anonymous(*this);
@@ -278,8 +288,8 @@ void MqttSession::send(std::string_view bytes) {
 
 bool MqttSession::keepalive_expired(std::int64_t now_ms) const {
     if (state_ == State::closed) return false;
-    if (state_ == State::awaiting_connect) return now_ms - last_rx_ms_ > 10000;  // CONNECT must come soon
-    return keep_alive_s_ > 0 && now_ms - last_rx_ms_ > keep_alive_s_ * 1500LL;
+    if (state_ == State::awaiting_connect) return now_ms - last_packet_ms_ > kConnectWaitMs;
+    return keep_alive_s_ > 0 && now_ms - last_packet_ms_ > keep_alive_s_ * 1500LL;
 }
 
 void MqttSession::publish_will() {

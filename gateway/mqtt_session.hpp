@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "common/status.hpp"
 #include "common/token_bucket.hpp"
 #include "gateway/mqtt_decoder.hpp"
@@ -38,7 +39,9 @@ enum class CloseReason { client, malformed, flood, slow_consumer, keepalive, tak
 
 class MqttSession {
   public:
-    MqttSession(Hub& hub, SessionWriter& out, std::uint64_t id, const SessionLimits& lim);
+    // now_ms: when the connection was accepted (the wait for CONNECT starts then).
+    MqttSession(Hub& hub, SessionWriter& out, std::uint64_t id, const SessionLimits& lim,
+                std::int64_t now_ms = mono_ms());
     ~MqttSession();
     MqttSession(const MqttSession&) = delete;
     MqttSession& operator=(const MqttSession&) = delete;
@@ -58,11 +61,13 @@ class MqttSession {
     // Expires with the session: for answers that may come after it is gone.
     std::weak_ptr<bool> liveness() const { return alive_; }
 
-    // Bytes from the connection, in order.
-    void on_bytes(std::span<const std::uint8_t> data);
+    // Bytes from the connection, in order, received at now_ms.
+    void on_bytes(std::span<const std::uint8_t> data, std::int64_t now_ms = mono_ms());
     // The connection ended without DISCONNECT (its will is published) or after it.
     void on_connection_lost();
-    // True once the client has been silent for 1.5 × its keep-alive.
+    // True once the client has sent no whole packet for 1.5 × its keep-alive [MQTT-3.1.2-24], or no CONNECT
+    // within 10 s of the connection. Bytes of a packet not yet complete do not count: a client dribbling a
+    // packet byte by byte is as silent as one sending nothing.
     bool keepalive_expired(std::int64_t now_ms) const;
 
     // Answers from the hub.
@@ -106,7 +111,8 @@ class MqttSession {
     std::string nick_, token_, client_id_;
     bool clean_ = true;
     std::uint16_t keep_alive_s_ = 0;
-    std::int64_t last_rx_ms_ = 0;
+    std::int64_t rx_ms_ = 0;           // when the latest bytes came
+    std::int64_t last_packet_ms_ = 0;  // when the latest whole packet came (none yet: when accepted)
     TokenBucket packets_;
     std::optional<mqtt::Will> will_;
     Subscriptions subs_;

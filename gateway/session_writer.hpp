@@ -10,7 +10,8 @@ class SessionWriter {
     virtual ~SessionWriter() = default;
     // Queues one whole MQTT packet (or several, back to back) for the connection.
     virtual void write(std::string_view bytes) = 0;
-    // Packets queued and not yet taken by the kernel: the slow-consumer bound is on this.
+    // Packets waiting because the kernel would not take them (not those queued since the last write, which
+    // are written at the end of the event loop's turn): the slow-consumer bound is on this.
     virtual std::size_t backlog() const = 0;
     // Closes the connection once what is queued is written (`flush`) or at once.
     virtual void close(bool flush) = 0;

@@ -1,6 +1,6 @@
 #include "gateway/tcp_connection.hpp"
 
-#include <boost/asio/write.hpp>
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 namespace chatbus::gateway {
@@ -17,6 +17,7 @@ TcpConnection::TcpConnection(asio::ip::tcp::socket sock, Hub& hub, std::uint64_t
     : sock_(std::move(sock)), linger_(sock_.get_executor()), session_(hub, *this, id, lim), gone_(std::move(gone)) {
     boost::system::error_code ec;
     sock_.set_option(asio::ip::tcp::no_delay(true), ec);
+    sock_.non_blocking(true, ec);  // flush() writes what the kernel takes at once, never waiting for it
 }
 
 TcpConnection::~TcpConnection() {
@@ -27,10 +28,7 @@ void TcpConnection::start() { read(); }
 
 void TcpConnection::read() {
     sock_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-        if (ec) {
-            if (!self->session_.closed()) self->session_.on_connection_lost();
-            return self->shut();
-        }
+        if (ec) return self->lost();
         self->session_.on_bytes(std::span<const std::uint8_t>(self->buf_.data(), n));
         if (!self->shut_ && !self->session_.closed()) self->read();
     });
@@ -38,26 +36,40 @@ void TcpConnection::read() {
 
 void TcpConnection::write(std::string_view bytes) {
     if (shut_) return;
-    queued_.append(bytes);
-    ++queued_packets_;
-    if (writing_.empty()) flush();
+    out_.append(bytes);
+    queued_total_ += bytes.size();
+    ends_.push_back(queued_total_);
+    if (blocked_ || flush_posted_) return;
+    flush_posted_ = true;
+    asio::post(sock_.get_executor(), [self = shared_from_this()] {
+        self->flush_posted_ = false;
+        self->flush();
+    });
 }
 
 void TcpConnection::flush() {
-    if (queued_.empty() || shut_) {
-        if (closing_ && writing_.empty()) shut();
+    if (shut_) return;
+    if (!out_.empty()) {
+        boost::system::error_code ec;
+        std::size_t n = sock_.write_some(asio::buffer(out_), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            n = 0;
+            ec = {};
+        }
+        if (ec) return lost();
+        out_.erase(0, n);
+        written_total_ += n;
+        while (!ends_.empty() && ends_.front() <= written_total_) ends_.pop_front();
+    }
+    if (out_.empty()) {
+        blocked_ = false;
+        if (closing_) shut();
         return;
     }
-    writing_.swap(queued_);
-    writing_packets_ = queued_packets_;
-    queued_packets_ = 0;
-    asio::async_write(sock_, asio::buffer(writing_), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-        self->writing_.clear();
-        self->writing_packets_ = 0;
-        if (ec) {
-            if (!self->session_.closed()) self->session_.on_connection_lost();
-            return self->shut();
-        }
+    blocked_ = true;
+    sock_.async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](boost::system::error_code ec) {
+        if (self->shut_) return;
+        if (ec) return self->lost();
         self->flush();
     });
 }
@@ -65,11 +77,16 @@ void TcpConnection::flush() {
 void TcpConnection::close(bool flush_first) {
     if (closing_ || shut_) return;
     closing_ = true;
-    if (!flush_first || (writing_.empty() && queued_.empty())) return shut();
+    if (!flush_first || out_.empty()) return shut();
     linger_.expires_after(kFlushTimeout);
     linger_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
         if (!ec) self->shut();
     });
+}
+
+void TcpConnection::lost() {
+    if (!session_.closed()) session_.on_connection_lost();
+    shut();
 }
 
 void TcpConnection::shut() {

@@ -131,6 +131,18 @@ struct Fixture {
     }
 };
 
+// Bytes from the client as received at now_ms.
+void feed(MqttSession& s, std::string_view bytes, std::int64_t now_ms) {
+    auto data = reinterpret_cast<const std::uint8_t*>(bytes.data());
+    s.on_bytes(std::span<const std::uint8_t>(data, bytes.size()), now_ms);
+}
+
+std::string encoded(const mq::Packet& p) {
+    std::string b;
+    mq::encode(b, p);
+    return b;
+}
+
 nlohmann::json payload_json(const mq::Packet& p) { return nlohmann::json::parse(std::get<mq::Publish>(p).payload); }
 
 }  // namespace
@@ -401,18 +413,51 @@ TEST_CASE("a membership that goes and comes back (a broker restart) repeats no e
     CHECK(payload_json(p[0])["seq"] == 5);
 }
 
-TEST_CASE("a connection sending faster than its packet rate is closed and counted as a flood") {
+TEST_CASE("keep-alive and the wait for CONNECT count whole packets, not the bytes of one still coming") {
     Fixture f;
+    auto c = connect_as(nullptr, nullptr);
+    c.keep_alive = 10;
+    const std::string connect = encoded(c);
+    FakeWriter w;
+    MqttSession s(f.hub, w, 1, SessionLimits{}, 1000);
+    SUBCASE("a CONNECT trickling in is closed 10 s after the connection, however recent its last byte") {
+        feed(s, std::string_view(connect).substr(0, 5), 9000);
+        feed(s, std::string_view(connect).substr(5, 1), 10900);
+        CHECK_FALSE(s.keepalive_expired(11000));
+        CHECK(s.keepalive_expired(11001));
+    }
+    SUBCASE("after CONNECT, 1.5 x keep-alive after the last whole packet [MQTT-3.1.2-24]") {
+        feed(s, connect, 2000);
+        REQUIRE(w.take().size() == 1);  // CONNACK
+        feed(s, encoded(mq::Pingreq{}), 5000);
+        CHECK_FALSE(s.keepalive_expired(20000));
+        const std::string pub = encoded(mq::Publish{false, 0, false, "chatbus/nowhere", 0, "xyz"});
+        feed(s, std::string_view(pub).substr(0, 3), 15000);
+        feed(s, std::string_view(pub).substr(3, 3), 19900);
+        CHECK(s.keepalive_expired(20001));
+        feed(s, std::string_view(pub).substr(6), 20001);  // the PUBLISH is whole now: the keep-alive restarts
+        CHECK_FALSE(s.keepalive_expired(35001));
+        CHECK(s.keepalive_expired(35002));
+    }
+}
+
+TEST_CASE("a connection sending more packets than packet-rate allows is closed after the burst, counted") {
+    Fixture f;
+    FakeWriter w;
     SessionLimits lim;
-    lim.packet_rate = RateLimit{10, 10};
-    Client c(f.hub, 1, lim);
-    f.attach(c, "alice");  // the CONNECT took one token
+    lim.packet_rate = RateLimit{10, 20};
+    MqttSession s(f.hub, w, 1, lim, 1000);
+    feed(s, encoded(connect_as(nullptr, nullptr)), 1000);
     std::string pings;
-    for (int i = 0; i < 9; ++i) mq::encode(pings, mq::Pingreq{});
-    c.s.on_bytes(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(pings.data()), pings.size()));
-    CHECK(c.w.take().size() == 9);
-    CHECK_FALSE(c.w.closed);
-    c.in(mq::Pingreq{});
-    CHECK(c.w.closed);
+    for (int i = 0; i < 19; ++i) pings += encoded(mq::Pingreq{});
+    feed(s, pings, 1000);  // with CONNECT, the whole burst
+    CHECK_FALSE(w.closed);
+    feed(s, encoded(mq::Pingreq{}), 1100);  // a tenth of a second: one packet's worth came back
+    CHECK_FALSE(w.closed);
+    CHECK(w.take().size() == 21);  // CONNACK and 20 PINGRESPs
+    feed(s, encoded(mq::Pingreq{}), 1100);
+    CHECK(w.closed);
+    CHECK(w.take().empty());  // the packet over the rate is not handled
     CHECK(f.hub.counters().flood == 1);
+    CHECK(f.hub.counters().malformed == 0);
 }
