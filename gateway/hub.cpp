@@ -105,7 +105,8 @@ std::size_t Hub::attached_nicks() const {
 }
 
 void Hub::listen_all() {
-    for (auto& [folded, n] : nicks_) {
+    for (auto& [key, n] : nicks_) {
+        std::string folded = key;  // a structured binding cannot be captured (clang 14)
         ask(Listen{0, n.display, n.token}, [this, folded](const ListenReply& r) {
             if (r.status == 0) return on_listen_ok(folded, r);
             auto it = nicks_.find(folded);
