@@ -38,7 +38,7 @@ for part in $parts; do
     # -O1 -g1: fast enough to run the failover tests' timings, line numbers in reports, a quicker build.
     cmake -S "$root" -B "$asan_build" -DCHATBUS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
       -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" >/dev/null
-    cmake --build "$asan_build" -j"$(nproc)" --target chatbus-broker chatbus-worker chatctl \
+    cmake --build "$asan_build" -j"$(nproc)" --target chatbus-broker chatbus-worker chatbus-gateway chatctl \
       unit_common unit_worker unit_broker unit_client unit_gateway unit_inproc
     stage "running the unit, in-process and sanitize-labelled tests in $asan_build"
     # A finding must fail the test: abort at the first one, in every process the tests start.
