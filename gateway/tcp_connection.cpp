@@ -1,5 +1,8 @@
 #include "gateway/tcp_connection.hpp"
 
+#include <array>
+
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
@@ -17,6 +20,7 @@ TcpConnection::TcpConnection(asio::ip::tcp::socket sock, Hub& hub, std::uint64_t
     : sock_(std::move(sock)), linger_(sock_.get_executor()), session_(hub, *this, id, lim), gone_(std::move(gone)) {
     boost::system::error_code ec;
     sock_.set_option(asio::ip::tcp::no_delay(true), ec);
+    sock_.non_blocking(true, ec);  // read() reads only what is there
 }
 
 TcpConnection::~TcpConnection() {
@@ -26,14 +30,31 @@ TcpConnection::~TcpConnection() {
 void TcpConnection::start() { read(); }
 
 void TcpConnection::read() {
-    sock_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-        if (ec) {
-            if (!self->session_.closed()) self->session_.on_connection_lost();
-            return self->shut();
-        }
-        self->session_.on_bytes(std::span<const std::uint8_t>(self->buf_.data(), n));
+    // The session copies what it has not decoded yet, so the buffer is free again once on_bytes returns.
+    static thread_local std::array<std::uint8_t, 16384> buf;
+    boost::system::error_code ec;
+    std::size_t n = sock_.read_some(asio::buffer(buf), ec);
+    if (ec == asio::error::would_block) return wait_readable();
+    if (ec) return lost();
+    session_.on_bytes(std::span<const std::uint8_t>(buf.data(), n));
+    if (shut_ || session_.closed()) return;
+    if (n < buf.size()) return wait_readable();  // the socket is empty: a new arrival wakes the wait
+    // Possibly more: read it on a later turn, so that one busy client does not starve the others.
+    asio::post(sock_.get_executor(), [self = shared_from_this()] {
         if (!self->shut_ && !self->session_.closed()) self->read();
     });
+}
+
+void TcpConnection::wait_readable() {
+    sock_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
+        if (ec) return self->lost();
+        if (!self->shut_ && !self->session_.closed()) self->read();
+    });
+}
+
+void TcpConnection::lost() {
+    if (!session_.closed()) session_.on_connection_lost();
+    shut();
 }
 
 void TcpConnection::write(std::string_view bytes) {
@@ -54,10 +75,7 @@ void TcpConnection::flush() {
     asio::async_write(sock_, asio::buffer(writing_), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
         self->writing_.clear();
         self->writing_packets_ = 0;
-        if (ec) {
-            if (!self->session_.closed()) self->session_.on_connection_lost();
-            return self->shut();
-        }
+        if (ec) return self->lost();
         self->flush();
     });
 }
