@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 
@@ -34,6 +35,38 @@ Identity register_nick(Dealer& d, std::string_view what) {
     auto rep = d.call(Register{.nick = unique_name(what)});
     if (rep.status != 0) throw std::runtime_error("REGISTER failed: " + rep.error);
     return {rep.nick, rep.token};
+}
+
+std::vector<Identity> register_nicks(Dealer& d, std::string_view what, std::size_t n) {
+    constexpr std::size_t kWindow = 256;
+    std::vector<Identity> out(n);
+    std::unordered_map<std::uint64_t, std::size_t> index;  // rid -> nick awaiting its reply
+    std::size_t next = 0, done = 0;
+    auto& s = d.socket();
+    zmq::message_t m;
+    auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (done < n) {
+        while (next < n && index.size() < kWindow) {
+            Register req{.rid = d.next_rid(), .nick = unique_name(what)};
+            out[next].nick = req.nick;
+            index[req.rid] = next++;
+            s.send(zmq::buffer(encode(req)), zmq::send_flags::none);
+        }
+        zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
+        zmq::poll(&item, 1, std::chrono::milliseconds(50));
+        while (s.recv(m, zmq::recv_flags::dontwait)) {
+            RegisterReply rep;
+            if (decode_as(view(m), rep) != Status::ok) continue;
+            auto it = index.find(rep.rid);
+            if (it == index.end()) continue;
+            if (rep.status != 0) throw std::runtime_error("REGISTER failed: " + rep.error);
+            out[it->second].token = rep.token;
+            index.erase(it);
+            ++done;
+        }
+        if (Clock::now() > deadline) throw std::runtime_error("REGISTERs unanswered for 30 s");
+    }
+    return out;
 }
 
 void join_room(Dealer& d, const Identity& id, const std::string& room) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -63,6 +64,9 @@ class Dealer {
 
 // Registers a fresh nick; throws unless ok.
 Identity register_nick(Dealer& d, std::string_view what);
+// Registers n fresh nicks with many REGISTERs in flight (set-up for thousands of sessions); throws unless
+// every one is ok.
+std::vector<Identity> register_nicks(Dealer& d, std::string_view what, std::size_t n);
 // Joins, retrying while no worker is live yet (right after start-up). Throws unless ok.
 void join_room(Dealer& d, const Identity& id, const std::string& room);
 // The events endpoint, from HELLO.

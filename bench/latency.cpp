@@ -1,8 +1,6 @@
 // latency: a sender paced at 1k and 10k msg/s, 10 subscribers; send→delivery percentiles. Each text carries
 // the time the message was *scheduled* (not when it left), so a stalled sender shows up in the numbers
 // instead of hiding (coordinated omission). The first part of each run is warm-up and not counted.
-#include <sys/prctl.h>
-
 #include <algorithm>
 #include <atomic>
 #include <thread>
@@ -12,6 +10,7 @@
 #include "bench/client.hpp"
 #include "bench/cluster.hpp"
 #include "bench/options.hpp"
+#include "bench/pacing.hpp"
 #include "bench/subscribers.hpp"
 
 namespace bench {
@@ -32,15 +31,6 @@ struct Plan {
         return t0 + static_cast<std::int64_t>(static_cast<double>(i) * 1e9 / rate);
     }
 };
-
-// Sleeps until the next message is due. Spinning would take a core from the system under test; the default
-// 50 µs timer slack would add itself to every sample, so this thread asks for 1 ns.
-void wait_until(std::int64_t t) {
-    static thread_local bool slack_set = (prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0), true);
-    (void)slack_set;
-    std::int64_t left = t - now_ns();
-    if (left > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(left));
-}
 
 Result make_result(const char* system, const Plan& p, std::uint64_t sent, SubGroup& subs, std::int64_t t0) {
     Result r;

@@ -40,12 +40,13 @@ int main(int argc, char** argv) {
     std::string raw_server;
     const std::vector<std::pair<std::string, void (*)(const bench::Options&, bench::Report&)>> workloads{
         {"fanout", bench::run_fanout}, {"latency", bench::run_latency}, {"rr", bench::run_rr},
-        {"dm", bench::run_dm},         {"scale", bench::run_scale},     {"cli", bench::run_cli}};
+        {"dm", bench::run_dm},         {"scale", bench::run_scale},     {"cli", bench::run_cli},
+        {"mqtt", bench::run_mqtt}};
 
     CLI::App app{"chatbus-bench: chatbus against raw libzmq, workload by workload"};
-    app.add_option("--workload", workload, "fanout, latency, rr, dm, scale, cli or all")
+    app.add_option("--workload", workload, "fanout, latency, rr, dm, scale, cli, mqtt or all")
         ->capture_default_str()
-        ->check(CLI::IsMember({"all", "fanout", "latency", "rr", "dm", "scale", "cli"}));
+        ->check(CLI::IsMember({"all", "fanout", "latency", "rr", "dm", "scale", "cli", "mqtt"}));
     app.add_option("--markdown", markdown, "also write a Markdown table (median of runs, min–max) to FILE");
     app.add_option("--broker", o.broker,
                    "use the broker at this client endpoint instead of starting one in-process (scale always "
@@ -62,13 +63,23 @@ int main(int argc, char** argv) {
                    "broker's local-workers over inproc://) or both")
         ->capture_default_str()
         ->check(CLI::IsMember({"tcp", "local", "both"}));
-    app.add_option("--system", o.system, "chatbus, zmq-raw or both (one side alone is for profiling)")
+    app.add_option(
+           "--system", o.system,
+           "chatbus, zmq-raw or both (one side alone is for profiling; for mqtt, zmq-raw means the peers)")
         ->capture_default_str()
         ->check(CLI::IsMember({"chatbus", "zmq-raw", "both"}));
     app.add_option("--log-level", log_level, "diagnostics on stderr: trace … off")->capture_default_str();
-    app.add_option("--fanout-subs", o.only_subs, "fanout: only this number of subscribers")
+    app.add_option("--fanout-subs", o.only_subs, "fanout, mqtt: only this number of subscribers")
         ->group("Profiling");
     app.add_option("--fanout-size", o.only_size, "fanout: only this text size")->group("Profiling");
+    app.add_option("--mqtt-row", o.only_mqtt_row, "mqtt: only this row")
+        ->check(CLI::IsMember({"fanout", "latency", "idle"}))
+        ->group("Profiling");
+    app.add_option("--mqtt-credit", o.mqtt_credit,
+                   "mqtt fanout: messages the publisher may be ahead of the slowest subscriber")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 900))
+        ->group("Profiling");
     app.add_option("--rr-request", o.only_request, "rr: only this request")
         ->check(CLI::IsMember({"WHO", "SEND"}))
         ->group("Profiling");
@@ -100,6 +111,8 @@ int main(int argc, char** argv) {
     }
     if (!markdown.empty())
         rep.write_markdown(markdown,
-                           fmt::format("Machine: {}. Runs: {}{}.", where, o.runs, o.quick ? " (quick)" : ""));
+                           fmt::format("Machine: {}. Runs: {}{}. Peer: raw libzmq, unless the case names "
+                                       "another (`vs …`).",
+                                       where, o.runs, o.quick ? " (quick)" : ""));
     return rep.any_lost() ? 3 : 0;
 }

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,11 @@ struct Options {
     int only_subs = 0;            // fanout: just this N (0: all), for profiling one case
     std::size_t only_size = 0;    // fanout: just this size (0: all)
     std::string only_request;     // rr: just WHO or SEND (empty: both)
+    std::string only_mqtt_row;    // mqtt: just fanout, latency or idle (empty: all three)
+    // mqtt fanout: messages the publisher may be ahead of the slowest subscriber (bench/mqtt.hpp, FanoutPlan)
+    std::uint64_t mqtt_credit = 500;
 
+    bool mqtt_row(const char* row) const { return only_mqtt_row.empty() || only_mqtt_row == row; }
     bool chatbus() const { return system != "zmq-raw"; }
     bool raw() const { return system != "chatbus"; }
 };
@@ -34,6 +39,7 @@ void run_rr(const Options& o, Report& rep);
 void run_dm(const Options& o, Report& rep);
 void run_scale(const Options& o, Report& rep);
 void run_cli(const Options& o, Report& rep);
+void run_mqtt(const Options& o, Report& rep);
 
 // Hidden modes of this executable, started by the workloads as separate processes.
 int scale_child_main(const std::string& plan_file);

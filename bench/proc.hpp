@@ -29,6 +29,8 @@ bool read_line(Child& c, std::string& line);
 
 // VmRSS of a process in KiB (0 when unreadable).
 long rss_kib(pid_t pid);
+// User + system CPU time a process has used, in seconds (0 when unreadable).
+double cpu_s(pid_t pid);
 // The key=value lines of the ready file a child writes once it has bound its ports (chatbus-broker
 // --ready-file): the endpoints the system chose for it. Waits up to timeout_ms; throws if the child exits first
 // or the time runs out.

@@ -70,16 +70,33 @@ bool Report::any_lost() const {
 
 namespace {
 
-// Columns of one table row: chatbus with TCP workers, chatbus with local workers (a row of its own, against
-// the same raw runs), raw libzmq.
+// Series of one group: chatbus with TCP workers, chatbus with local workers (a row of its own), and the peer
+// each is compared with: raw libzmq, or (mqtt) Mosquitto or a ZeroMQ SUB client measured on the same cluster,
+// whose local-workers runs are series of their own too.
 std::string series_of(const Result& r) {
     return r.link == "local" ? r.system + "+local" : r.system;
 }
 
+using Groups = std::map<std::string, std::vector<const Result*>>;
+
+// The peer series a chatbus series is compared with: the one measured the same way when there is one.
+std::string peer_of(const Groups& g, const std::string& series) {
+    std::string plain;
+    for (const auto& [name, rs] : g) {
+        if (rs.empty() || name.rfind("chatbus", 0) == 0) continue;
+        const bool local = name.ends_with("+local");
+        if (local && series == "chatbus+local") return name;
+        if (!local && plain.empty()) plain = name;
+    }
+    return plain.empty() ? "zmq-raw" : plain;
+}
+
 // The figure each workload is judged by; ratios compare it between chatbus and raw libzmq.
 enum class Primary { rate, p50 };
-Primary primary_of(const std::string& workload) {
-    return (workload == "latency" || workload == "cli") ? Primary::p50 : Primary::rate;
+Primary primary_of(const std::string& workload, const std::string& variant) {
+    const bool p50 =
+        workload == "latency" || workload == "cli" || (workload == "mqtt" && variant == "latency");
+    return p50 ? Primary::p50 : Primary::rate;
 }
 
 double median(std::vector<double> v) {
@@ -117,7 +134,7 @@ std::string baseline_of(const std::vector<const Result*>& raw) {
 void Report::write_markdown(const std::string& path, const std::string& header) const {
     using Key = std::tuple<std::string, std::string, int, std::size_t, int, std::string>;
     std::vector<Key> order;
-    std::map<Key, std::map<std::string, std::vector<const Result*>>> groups;
+    std::map<Key, Groups> groups;
     for (const auto& r : results_) {
         // fanout's window is chatbus-only (raw has no acks), so it does not split rows there.
         // rr's size is its request frame, whose names grow with the run counter: not a different case.
@@ -132,7 +149,7 @@ void Report::write_markdown(const std::string& path, const std::string& header) 
     }
     std::ofstream out(path);
     out << header << "\n\n";
-    out << "| workload | case | unit | chatbus | zmq-raw | chatbus ÷ raw | chatbus p50 / p99 µs | raw p50 / "
+    out << "| workload | case | unit | chatbus | peer | chatbus ÷ peer | chatbus p50 / p99 µs | peer p50 / "
            "p99 µs "
            "| lost |\n";
     out << "|---|---|---|---|---|---|---|---|---|\n";
@@ -147,11 +164,12 @@ void Report::write_markdown(const std::string& path, const std::string& header) 
                 for (const Result* r : g[sys]) v.push_back(f(*r));
                 return v;
             };
-            Primary p = primary_of(workload);
+            const std::string peer = peer_of(g, series);
+            Primary p = primary_of(workload, variant);
             auto prim = [p](const Result& r) { return p == Primary::rate ? r.rate : r.lat.p50_us; };
-            auto cb = metric(series, prim), raw = metric("zmq-raw", prim);
-            std::string unit = g[series].empty() ? (g["zmq-raw"].empty() ? "" : g["zmq-raw"].front()->unit)
-                                                 : g[series].front()->unit;
+            auto cb = metric(series, prim), raw = metric(peer, prim);
+            std::string unit =
+                g[series].empty() ? (g[peer].empty() ? "" : g[peer].front()->unit) : g[series].front()->unit;
             if (p == Primary::p50) unit = "p50 µs";
             std::string ratio = (cb.empty() || raw.empty() || median(raw) == 0)
                                     ? "–"
@@ -175,7 +193,7 @@ void Report::write_markdown(const std::string& path, const std::string& header) 
                 return fmt_num(median(p50)) + " / " + fmt_num(median(p99));
             };
             std::uint64_t lost = 0;
-            for (const std::string& sys : {series, std::string("zmq-raw")})
+            for (const std::string& sys : {series, peer})
                 for (const Result* r : g[sys]) lost += r->lost;
             std::string cas;
             if (!variant.empty()) cas += variant + " ";
@@ -184,10 +202,13 @@ void Report::write_markdown(const std::string& path, const std::string& header) 
             if (inflight) cas += fmt::format("inflight={} ", inflight);
             if (offered != "max") cas += fmt::format("{} msg/s", offered);
             while (!cas.empty() && cas.back() == ' ') cas.pop_back();
-            if (std::string b = baseline_of(g["zmq-raw"]); !b.empty()) cas += " vs " + b;
+            if (std::string b = baseline_of(g[peer]); !b.empty())
+                cas += " vs " + b;
+            else if (std::string name = peer.substr(0, peer.find('+')); name != "zmq-raw")
+                cas += " vs " + name;
             if (series == "chatbus+local") cas += cas.empty() ? "(local workers)" : " (local workers)";
             out << "| " << workload << " | " << cas << " | " << unit << " | " << spread(cb) << " | "
-                << spread(raw) << " | " << ratio << " | " << lat(series) << " | " << lat("zmq-raw") << " | "
+                << spread(raw) << " | " << ratio << " | " << lat(series) << " | " << lat(peer) << " | "
                 << lost << " |\n";
         }
     }

@@ -9,7 +9,7 @@
 
 namespace bench {
 
-SubGroup::SubGroup(zmq::context_t& ctx, SubConfig cfg) : cfg_(std::move(cfg)) {
+SubGroup::SubGroup(zmq::context_t& ctx, SubConfig cfg) : cfg_(std::move(cfg)), warmup_ns_(cfg_.warmup_ns) {
     count_.assign(cfg_.n, 0);
     last_seq_.assign(cfg_.n, 0);
     for (int i = 0; i < cfg_.n; ++i) {
@@ -85,7 +85,8 @@ void SubGroup::loop() {
                 got = true;
                 // One clock read per message only when latency is measured; throughput runs read it per
                 // round.
-                if (cfg_.sample_latency && ts >= cfg_.warmup_ns) samples_.push_back(now_ns() - ts);
+                if (cfg_.sample_latency && ts >= warmup_ns_.load(std::memory_order_relaxed))
+                    samples_.push_back(now_ns() - ts);
             }
         }
         std::int64_t now = now_ns();

@@ -24,8 +24,8 @@ class SubGroup {
     // Connects and subscribes every socket; for chatbus waits for each one's sync mark (throws on timeout).
     SubGroup(zmq::context_t& ctx, SubConfig cfg);
     ~SubGroup();
-    // Samples stamped before `ns` are warm-up and ignored. Call before start().
-    void set_warmup(std::int64_t ns) { cfg_.warmup_ns = ns; }
+    // Samples stamped before `ns` are warm-up and ignored. May be called while the group runs.
+    void set_warmup(std::int64_t ns) { warmup_ns_.store(ns, std::memory_order_relaxed); }
     void start();
     // The sender is done: stop once every subscriber has `per_sub` messages, or nothing came for idle_ms.
     void finish(std::uint64_t per_sub, int idle_ms = 2000);
@@ -48,6 +48,7 @@ class SubGroup {
     std::int64_t last_ns_ = 0;
     std::vector<std::int64_t> samples_;
     std::atomic<std::uint64_t> min_count_{0}, expect_{0};
+    std::atomic<std::int64_t> warmup_ns_{0};
     std::atomic<int> idle_ms_{0};
     std::atomic<bool> finishing_{false};
     std::thread thread_;

@@ -4,7 +4,7 @@
 // order (filled from HISTORY after a gap), DMs handed to sessions and acknowledged once taken, and requests.
 // All sessions share one broker connection (a BrokerPort); no socket here, so tests drive it directly.
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <functional>
 #include <map>
 #include <memory>
@@ -75,7 +75,7 @@ class Hub {
         std::string display, token;
         std::vector<MqttSession*> sessions;
         std::set<std::string> rooms;  // folded names of the rooms it is a member of
-        std::deque<HeldDm> dms;           // delivered by the broker, not yet acknowledged
+        std::list<HeldDm> dms;  // delivered by the broker, not yet acknowledged (a list: empty, it takes no memory)
         std::uint64_t seen = 0;       // highest DM id received
         bool attached = false;        // this gateway is the nick's listener (false once another took it)
         bool unregistering = false;   // a session asked to unregister it: its sessions close after the reply
@@ -128,7 +128,8 @@ class Hub {
 
     // hub_dms.cpp
     void on_dm(DmDeliver d);
-    void offer_dm(NickState& n, MqttSession& s, HeldDm& dm);
+    // `d` is a copy, never an element of the nick's held DMs, which taking it may pop.
+    void offer_dm(const std::string& folded, MqttSession& s, const DmDeliver& d);
     void dm_taken(const std::string& folded, std::uint64_t id);
     void on_membership(const Membership& m);
     void on_listen_end(const ListenEnd& e);

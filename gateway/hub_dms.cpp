@@ -19,25 +19,28 @@ void Hub::on_dm(DmDeliver d) {
     // LISTEN again (after a broker restart, a replaced listener) sends the whole inbox again.
     if (d.id <= n.seen) return;
     n.seen = d.id;
-    n.dms.push_back(HeldDm{std::move(d)});
-    HeldDm& dm = n.dms.back();
+    n.dms.push_back(HeldDm{d});
+    // Offered from a copy, to a copy of the session list: a session taking it at once (QoS 0) pops it from
+    // n.dms, and one closed as a slow consumer may end the nick's entry.
     auto sessions = n.sessions;
-    for (MqttSession* s : sessions) offer_dm(n, *s, dm);
+    for (MqttSession* s : sessions) offer_dm(folded, *s, d);
 }
 
-void Hub::offer_dm(NickState& n, MqttSession& s, HeldDm& dm) {
+void Hub::offer_dm(const std::string& folded, MqttSession& s, const DmDeliver& d) {
     auto q = s.subscriptions().dm_qos();
-    if (!q) return;
-    std::string folded = fold_name(n.display);
-    std::uint64_t id = dm.d.id;
-    s.deliver(dm_topic_of(n.display), json_text(dm_json(dm.d)), *q, [this, folded, id] { dm_taken(folded, id); });
+    if (!q || s.closed()) return;
+    std::uint64_t id = d.id;
+    s.deliver(dm_topic_of(d.to), json_text(dm_json(d)), *q, [this, folded, id] { dm_taken(folded, id); });
 }
 
 void Hub::dms_wanted(MqttSession& s) {
     NickState* n = nick_of(s);
     if (!n) return;
-    for (HeldDm& dm : n->dms)
-        if (!dm.taken) offer_dm(*n, s, dm);
+    std::string folded = fold_name(n->display);
+    std::vector<DmDeliver> waiting;
+    for (const HeldDm& dm : n->dms)
+        if (!dm.taken) waiting.push_back(dm.d);
+    for (const DmDeliver& d : waiting) offer_dm(folded, s, d);
 }
 
 void Hub::dm_taken(const std::string& folded, std::uint64_t id) {

@@ -73,6 +73,9 @@ void MqttSession::drain() {
     draining_ = false;
     if (state_ == State::closed) return;
     in_.erase(0, at);
+    // Nothing left to decode: the memory goes back, so that an idle session does not keep the size of the
+    // largest burst it ever received (its CONNECT, at least).
+    if (in_.empty()) std::string().swap(in_);
     if (e != mqtt::DecodeError::none && e != mqtt::DecodeError::need_more) violation(e);
 }
 

@@ -3,8 +3,8 @@
 // session's subscriptions and QoS 1 exchanges, and asks the Hub for everything chatbus does. No socket: bytes
 // come in through on_bytes() and go out through a SessionWriter, so tests drive it packet by packet.
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -123,7 +123,9 @@ class MqttSession {
         std::uint16_t packet_id;
         bool done;
     };
-    std::deque<Ack> acks_;
+    // A list, not a deque: libstdc++'s deque allocates 576 bytes as it is constructed, and most sessions never
+    // publish at QoS 1.
+    std::list<Ack> acks_;
     std::size_t next_ticket_ = 0;
     std::size_t pending_ = 0;  // PUBLISH and SUBSCRIBE waiting for the hub
     std::map<std::uint16_t, std::function<void()>> inflight_;  // QoS 1 deliveries awaiting PUBACK

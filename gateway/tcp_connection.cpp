@@ -1,5 +1,7 @@
 #include "gateway/tcp_connection.hpp"
 
+#include <array>
+
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -17,7 +19,8 @@ TcpConnection::TcpConnection(asio::ip::tcp::socket sock, Hub& hub, std::uint64_t
     : sock_(std::move(sock)), linger_(sock_.get_executor()), session_(hub, *this, id, lim), gone_(std::move(gone)) {
     boost::system::error_code ec;
     sock_.set_option(asio::ip::tcp::no_delay(true), ec);
-    sock_.non_blocking(true, ec);  // flush() writes what the kernel takes at once, never waiting for it
+    // Reads take only what is there and writes give the kernel what it takes at once: neither ever waits.
+    sock_.non_blocking(true, ec);
 }
 
 TcpConnection::~TcpConnection() {
@@ -27,9 +30,24 @@ TcpConnection::~TcpConnection() {
 void TcpConnection::start() { read(); }
 
 void TcpConnection::read() {
-    sock_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+    // The session copies what it has not decoded yet, so the buffer is free again once on_bytes returns.
+    static thread_local std::array<std::uint8_t, 16384> buf;
+    boost::system::error_code ec;
+    std::size_t n = sock_.read_some(asio::buffer(buf), ec);
+    if (ec == asio::error::would_block) return wait_readable();
+    if (ec) return lost();
+    session_.on_bytes(std::span<const std::uint8_t>(buf.data(), n));
+    if (shut_ || session_.closed()) return;
+    if (n < buf.size()) return wait_readable();  // the socket is empty: a new arrival wakes the wait
+    // Possibly more: read it on a later turn, so that one busy client does not starve the others.
+    asio::post(sock_.get_executor(), [self = shared_from_this()] {
+        if (!self->shut_ && !self->session_.closed()) self->read();
+    });
+}
+
+void TcpConnection::wait_readable() {
+    sock_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
         if (ec) return self->lost();
-        self->session_.on_bytes(std::span<const std::uint8_t>(self->buf_.data(), n));
         if (!self->shut_ && !self->session_.closed()) self->read();
     });
 }
@@ -59,7 +77,11 @@ void TcpConnection::flush() {
         if (ec) return lost();
         out_.erase(0, n);
         written_total_ += n;
-        while (!ends_.empty() && ends_.front() <= written_total_) ends_.pop_front();
+        while (ends_head_ < ends_.size() && ends_[ends_head_] <= written_total_) ++ends_head_;
+        if (ends_head_ == ends_.size()) {
+            ends_.clear();
+            ends_head_ = 0;
+        }
     }
     if (out_.empty()) {
         blocked_ = false;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """chatbus-bench --quick: every workload prints BENCH lines for chatbus and for the raw-libzmq baseline, with
-every documented key, and nothing is lost; chatbus is measured with TCP workers and with local workers. Tiny counts: this checks the benchmark's correctness, not speed
-(docs/benchmarks.md)."""
+every documented key, and nothing is lost; chatbus is measured with TCP workers and with local workers. The mqtt
+workload prints each of its rows for chatbus (through chatbus-gateway) and for its peer (Mosquitto, or a ZeroMQ SUB
+client of the same broker). Tiny counts: this checks the benchmark's correctness, not speed (docs/benchmarks.md)."""
 import os
 import subprocess
 import sys
@@ -14,6 +15,13 @@ WORKLOADS = ("fanout", "latency", "rr", "dm", "scale", "cli")
 SYSTEMS = ("chatbus/tcp", "chatbus/local", "zmq-raw")  # chatbus by its `workers=` key
 BOTH_LINKS = ("fanout", "latency", "rr", "dm", "cli")  # scale runs the real binaries with worker processes
 RR_REQUESTS = ("WHO", "SEND")  # rr's `variant=`: each request beside the raw baseline with its hops
+# mqtt's rows (`variant=`) and the systems each is measured on; its peers are not raw libzmq.
+MQTT_ROWS = {
+    "fanout": ("chatbus/tcp", "chatbus/local", "mosquitto"),
+    "latency": ("chatbus/tcp", "chatbus/local", "zmq-sub"),
+    "idle": ("chatbus/tcp", "mosquitto"),
+    "idle-anonymous": ("chatbus/tcp",),
+}
 BUDGET_S = 60  # a quick run takes ~5-10 s; a loaded machine gets slack before this counts as a hang
 
 
@@ -55,6 +63,8 @@ def main():
             system = f["system"]
             if system == "chatbus":
                 system += "/" + f.get("workers", "?")
+            if f["workload"] == "mqtt" and system != "chatbus/tcp" and system != "chatbus/local":
+                system = f["system"]  # the peers: mosquitto, and zmq-sub (tagged with the cluster's workers=)
             seen.add((f["workload"], system))
             seen.add((f["workload"] + "/" + f.get("variant", ""), system))
             if f["lost"] != "0":
@@ -69,6 +79,10 @@ def main():
                     continue
                 if (w, s) not in seen:
                     failures.append("no BENCH line for workload=%s system=%s" % (w, s))
+        for variant, systems in MQTT_ROWS.items():
+            for s in systems:
+                if ("mqtt/" + variant, s) not in seen:
+                    failures.append("no BENCH line for workload=mqtt variant=%s system=%s" % (variant, s))
         for r in RR_REQUESTS:
             for s in SYSTEMS:
                 if ("rr/" + r, s) not in seen:
@@ -76,6 +90,8 @@ def main():
         table = open(md).read() if os.path.exists(md) else ""
         if "| fanout |" not in table or "(local workers)" not in table:
             failures.append("--markdown wrote no table, or none with local workers")
+        if "| mqtt | fanout subs=10 100 B inflight=500 vs mosquitto |" not in table:
+            failures.append("--markdown wrote no mqtt fan-out row beside Mosquitto")
     if failures:
         print("\n".join("FAIL: " + f for f in failures))
         print("stdout was:\n" + proc.stdout)

@@ -461,3 +461,25 @@ TEST_CASE("a connection sending more packets than packet-rate allows is closed a
     CHECK(f.hub.counters().flood == 1);
     CHECK(f.hub.counters().malformed == 0);
 }
+
+TEST_CASE("two sessions of one nick taking a DM at QoS 0 both get it, and it is acknowledged once") {
+    Fixture f;
+    Client a(f.hub, 1), b(f.hub, 2);
+    f.attach(a, "alice");
+    b.in(connect_as("alice", "tok", true, "c2"));  // the nick is attached already: no second LISTEN
+    REQUIRE(b.w.take().size() == 1);
+    a.in(mq::Subscribe{1, {{"chatbus/dm/alice", 0}}});
+    b.in(mq::Subscribe{1, {{"chatbus/dm/alice", 0}}});
+    a.w.take();
+    b.w.take();
+    f.answer(DmDeliver{1, "bob", "alice", "hi both", 5});
+    auto pa = a.w.take(), pb = b.w.take();
+    REQUIRE(pa.size() == 1);
+    REQUIRE(pb.size() == 1);
+    CHECK(nlohmann::json::parse(std::get<mq::Publish>(pa[0]).payload)["text"] == "hi both");
+    CHECK(nlohmann::json::parse(std::get<mq::Publish>(pb[0]).payload)["text"] == "hi both");
+    CHECK(f.broker.last<DmAck>().upto == 1);
+    std::size_t acks = 0;
+    for (const auto& fr : f.broker.sent) acks += frame_type(fr) == MsgType::dm_ack;
+    CHECK(acks == 1);
+}
